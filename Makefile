@@ -1,0 +1,26 @@
+# The project's commands; each one calls tools/pbd, which does the work.
+.PHONY: setup demo test test-upstream test-lifecycle lint bench readme ci
+
+setup:
+	tools/pbd setup
+
+demo:
+	tools/pbd demo
+
+test:
+	tools/pbd test
+
+test-upstream:
+	tools/pbd test-upstream
+
+test-lifecycle:
+	tools/pbd test-lifecycle
+
+lint:
+	tools/pbd lint
+
+bench:
+	tools/pbd bench $(SCENARIO)
+
+readme:
+	tools/pbd readme

@@ -1,0 +1,2 @@
+from . import portal
+from . import how_it_works

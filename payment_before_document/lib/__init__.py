@@ -1,0 +1,1 @@
+"""Plain-Python helpers (no ORM): PDF work, and later OTP, phones, penalties."""

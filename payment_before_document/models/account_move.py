@@ -1,0 +1,106 @@
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.tools import float_compare
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    pbd_deliverable_ids = fields.One2many(
+        "account.move.deliverable", "move_id", string="Deliverables", copy=False
+    )
+    pbd_deliverable_count = fields.Integer(
+        string="Deliverable count", compute="_compute_pbd_deliverable_count"
+    )
+    pbd_locked_count = fields.Integer(
+        string="Locked deliverables", compute="_compute_pbd_deliverable_count"
+    )
+    pbd_access_exempted = fields.Boolean(
+        string="Access before payment",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Set at posting when the client was trusted: its deliverables are "
+        "available before payment.",
+    )
+
+    @api.depends("pbd_deliverable_ids.state")
+    def _compute_pbd_deliverable_count(self):
+        for move in self:
+            move.pbd_deliverable_count = len(move.pbd_deliverable_ids)
+            move.pbd_locked_count = len(
+                move.pbd_deliverable_ids.filtered(lambda d: d.state == "locked")
+            )
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        for move in posted.filtered(
+            lambda m: m.move_type == "out_invoice" and not m.pbd_access_exempted
+        ):
+            partner = move.commercial_partner_id
+            if partner._pbd_is_trusted(move.invoice_date):
+                move.pbd_access_exempted = True
+                move.message_post(
+                    body=Markup("%s<br/>%s")
+                    % (
+                        _(
+                            "Deliverables available before payment: %(partner)s is a trusted "
+                            "client until %(date)s.",
+                            partner=partner.display_name,
+                            date=partner.pbd_trusted_until or _("further notice"),
+                        ),
+                        _("Reason: %s", partner.pbd_trust_reason or _("none given")),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        return posted
+
+    def _pbd_paid_share_reached(self, share_percent):
+        """True when at least ``share_percent`` % of the total is paid."""
+        self.ensure_one()
+        total = abs(self.amount_total)
+        if self.currency_id.is_zero(total):
+            return True
+        paid = total - abs(self.amount_residual)
+        required = total * share_percent / 100.0
+        return float_compare(paid, required, precision_rounding=self.currency_id.rounding) >= 0
+
+    def _pbd_notify_documents_available(self, deliverables):
+        """Tell the client, once, that documents of this invoice can be downloaded."""
+        self.ensure_one()
+        template = self.company_id.pbd_release_template_id
+        if not template or not self.partner_id.email:
+            self.message_post(
+                body=_(
+                    "Documents released: %s. The client was not emailed (no email address "
+                    "or no template).",
+                    ", ".join(deliverables.mapped("name")),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            return
+        self.message_post_with_source(
+            template,
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.partner_id.ids,
+        )
+
+    def action_view_pbd_deliverables(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "payment_before_document.action_account_move_deliverable"
+        )
+        action["domain"] = [("move_id", "=", self.id)]
+        action["context"] = {"default_move_id": self.id}
+        return action
+
+    def _pbd_portal_deliverables(self):
+        """Deliverables shown on the portal for this invoice (sudo, posted only)."""
+        self.ensure_one()
+        if self.state != "posted":
+            return self.env["account.move.deliverable"]
+        return self.sudo().pbd_deliverable_ids
+
+    def _get_pbd_documents_url(self):
+        return f"{self.get_portal_url()}#pbd_deliverables"

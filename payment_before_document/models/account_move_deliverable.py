@@ -1,0 +1,307 @@
+import base64
+import hashlib
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import float_compare
+
+from ..lib import pdf as pdf_lib
+
+_logger = logging.getLogger(__name__)
+
+PRECOMMIT_KEY = "payment_before_document.touched_deliverables"
+
+
+class AccountMoveDeliverable(models.Model):
+    """A document the firm delivers with a customer invoice.
+
+    Its file is kept in a binary field restricted to internal users: the
+    client only ever gets it through the module's download route, which
+    checks ``state`` on every request (see ``controllers/portal.py``).
+    """
+
+    _name = "account.move.deliverable"
+    _description = "Invoice Deliverable"
+    _inherit = ["mail.thread"]
+    _order = "move_id, sequence, id"
+    _check_company_auto = True
+
+    sequence = fields.Integer(default=10)
+    name = fields.Char(string="Title", required=True, tracking=True)
+    description = fields.Text()
+    move_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+        domain=[("move_type", "=", "out_invoice")],
+    )
+    company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="move_id.commercial_partner_id", store=True, index=True, string="Customer"
+    )
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    file = fields.Binary(
+        string="File", required=True, attachment=True, groups="base.group_user"
+    )
+    file_name = fields.Char()
+    file_size = fields.Integer(string="Size (bytes)", readonly=True)
+    mimetype = fields.Char(readonly=True)
+    checksum = fields.Char(
+        string="SHA-256",
+        readonly=True,
+        index=True,
+        help="SHA-256 of the file as uploaded.",
+    )
+    is_pdf = fields.Boolean(readonly=True)
+    page_count = fields.Integer(readonly=True)
+    preview = fields.Binary(
+        string="Preview",
+        attachment=True,
+        readonly=True,
+        groups="base.group_user",
+        help="First page(s) of the PDF, watermarked, shown on the portal while locked.",
+    )
+    preview_problem = fields.Selection(
+        [
+            (pdf_lib.REASON_NOT_PDF, "Not a PDF: no preview"),
+            (pdf_lib.REASON_ENCRYPTED, "Encrypted PDF: no preview"),
+            (pdf_lib.REASON_CORRUPT, "Unreadable PDF: no preview"),
+            ("disabled", "Previews are disabled in the settings"),
+        ],
+        readonly=True,
+        help="Why the portal shows no preview for this file.",
+    )
+    release_rule = fields.Selection(
+        [
+            ("full", "At full payment"),
+            ("share", "At a paid share of the invoice"),
+            ("posted", "As soon as the invoice is posted"),
+        ],
+        required=True,
+        default=lambda self: self._default_release_rule(),
+        tracking=True,
+    )
+    release_share = fields.Float(
+        string="Paid share (%)",
+        default=50.0,
+        tracking=True,
+        help="Released once this share of the invoice total is paid (deposits, installments).",
+    )
+    state = fields.Selection(
+        [("locked", "Locked"), ("released", "Released"), ("exempted", "Exempted")],
+        compute="_compute_state",
+        store=True,
+        index=True,
+        tracking=True,
+        help="Locked: the client sees it but cannot download it.\n"
+        "Released: the invoice (or the required share of it) is paid.\n"
+        "Exempted: the client is trusted and gets it before payment.",
+    )
+    release_notified = fields.Boolean(
+        readonly=True, copy=False, help="The client was told this document is available."
+    )
+    download_ids = fields.One2many(
+        "account.move.deliverable.download", "deliverable_id", string="Downloads", readonly=True
+    )
+    download_count = fields.Integer(compute="_compute_download_count")
+
+    _sql_constraints = [
+        (
+            "release_share_range",
+            "CHECK(release_share > 0 AND release_share <= 100)",
+            "The paid share that releases a deliverable must be between 0 and 100 %.",
+        ),
+    ]
+
+    @api.model
+    def _default_release_rule(self):
+        company = self.env.company
+        return "full" if company.pbd_lock_by_default else "posted"
+
+    # ------------------------------------------------------------------
+    # Computes and constraints
+    # ------------------------------------------------------------------
+    @api.depends(
+        "release_rule",
+        "release_share",
+        "move_id.state",
+        "move_id.payment_state",
+        "move_id.amount_residual",
+        "move_id.amount_total",
+        "move_id.pbd_access_exempted",
+    )
+    def _compute_state(self):
+        for deliverable in self:
+            deliverable.state = deliverable._get_release_state()
+        self._schedule_release_notification()
+
+    def _get_release_state(self):
+        """The state this deliverable should be in, from its invoice alone."""
+        self.ensure_one()
+        move = self.move_id
+        if move.state != "posted":
+            return "locked"
+        if move.payment_state in ("paid", "in_payment"):
+            return "released"
+        if move.pbd_access_exempted:
+            return "exempted"
+        if self.release_rule == "posted":
+            return "released"
+        if self.release_rule == "share" and move.payment_state == "partial":
+            return "released" if move._pbd_paid_share_reached(self.release_share) else "locked"
+        return "locked"
+
+    def _compute_download_count(self):
+        counts = dict(
+            self.env["account.move.deliverable.download"]._read_group(
+                [("deliverable_id", "in", self.ids)], ["deliverable_id"], ["__count"]
+            )
+        )
+        for deliverable in self:
+            deliverable.download_count = counts.get(deliverable, 0)
+
+    @api.constrains("release_rule", "release_share")
+    def _check_release_share(self):
+        for deliverable in self:
+            if deliverable.release_rule == "share" and not 0 < deliverable.release_share <= 100:
+                raise ValidationError(
+                    _("The paid share that releases “%s” must be between 0 and 100 %%.", deliverable.name)
+                )
+
+    @api.constrains("move_id")
+    def _check_move_is_customer_invoice(self):
+        for deliverable in self:
+            if deliverable.move_id.move_type != "out_invoice":
+                raise ValidationError(_("Deliverables can only be attached to customer invoices."))
+
+    # ------------------------------------------------------------------
+    # File analysis (size, checksum, page count, preview)
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._prepare_file_values(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "file" in vals:
+            self._prepare_file_values(vals)
+        return super().write(vals)
+
+    def _prepare_file_values(self, vals):
+        """Fill size, checksum, mimetype, page count and preview from ``file``."""
+        raw = base64.b64decode(vals.get("file") or b"")
+        if not raw:
+            raise ValidationError(
+                _(
+                    "The file “%s” is empty (0 bytes). Choose the document again.",
+                    vals.get("file_name") or vals.get("name") or "",
+                )
+            )
+        mimetype = self.env["ir.attachment"]._compute_mimetype(
+            {"raw": raw, "name": vals.get("file_name") or ""}
+        )
+        vals.update(
+            file_size=len(raw),
+            checksum=hashlib.sha256(raw).hexdigest(),
+            mimetype=mimetype,
+        )
+        vals.update(self._get_preview_values(raw, mimetype))
+
+    def _get_preview_values(self, raw, mimetype):
+        is_pdf = mimetype == pdf_lib.PDF_MIMETYPE or pdf_lib.looks_like_pdf(raw)
+        if not is_pdf:
+            return {
+                "is_pdf": False,
+                "page_count": 0,
+                "preview": False,
+                "preview_problem": pdf_lib.REASON_NOT_PDF,
+            }
+        info = pdf_lib.inspect_pdf(raw)
+        values = {"is_pdf": True, "page_count": info.page_count, "preview": False}
+        if not info.readable:
+            values["preview_problem"] = info.problem
+            return values
+        company = self.env.company
+        if not company.pbd_preview_enabled:
+            values["preview_problem"] = "disabled"
+            return values
+        try:
+            preview = pdf_lib.make_preview(
+                raw,
+                pages=company.pbd_preview_pages,
+                watermark=company.pbd_watermark_text or _("PREVIEW – payment required"),
+            )
+        except Exception as exc:  # noqa: BLE001 - a bad PDF must never break the upload
+            _logger.info("No preview for an uploaded PDF: %s", exc.__class__.__name__)
+            values["preview_problem"] = pdf_lib.REASON_CORRUPT
+            return values
+        values.update(preview=base64.b64encode(preview), preview_problem=False)
+        return values
+
+    # ------------------------------------------------------------------
+    # Release notification (one email per invoice, at commit time)
+    # ------------------------------------------------------------------
+    def _schedule_release_notification(self):
+        """Remember which deliverables changed; notify once, before commit."""
+        ids = {deliverable.id for deliverable in self if deliverable.id}
+        if not ids:
+            return
+        data = self.env.cr.precommit.data
+        if PRECOMMIT_KEY not in data:
+            data[PRECOMMIT_KEY] = set()
+            self.env.cr.precommit.add(self._send_release_notifications)
+        data[PRECOMMIT_KEY].update(ids)
+
+    def _send_release_notifications(self):
+        ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
+        deliverables = self.env["account.move.deliverable"].sudo().browse(ids).exists()
+        relocked = deliverables.filtered(lambda d: d.state == "locked" and d.release_notified)
+        relocked.release_notified = False
+        available = deliverables.filtered(lambda d: d.state != "locked" and not d.release_notified)
+        for move in available.move_id:
+            move._pbd_notify_documents_available(available.filtered(lambda d, m=move: d.move_id == m))
+        available.release_notified = True
+        self.env.flush_all()
+
+    # ------------------------------------------------------------------
+    # Portal helpers
+    # ------------------------------------------------------------------
+    def _get_download_url(self, access_token=None):
+        self.ensure_one()
+        url = f"/my/documents/{self.id}/download"
+        return f"{url}?access_token={access_token}" if access_token else url
+
+    def _get_preview_url(self, access_token=None):
+        self.ensure_one()
+        url = f"/my/documents/{self.id}/preview"
+        return f"{url}?access_token={access_token}" if access_token else url
+
+    def _is_downloadable(self):
+        self.ensure_one()
+        return self.state in ("released", "exempted")
+
+    def _log_download(self, user, ip_address, user_agent):
+        """Record a download (called in sudo by the portal controller)."""
+        self.ensure_one()
+        return self.env["account.move.deliverable.download"].sudo().create(
+            {
+                "deliverable_id": self.id,
+                "user_id": user.id,
+                "partner_id": user.partner_id.id,
+                "ip_address": (ip_address or "")[:64],
+                "user_agent": (user_agent or "")[:256],
+            }
+        )
+
+    def action_view_downloads(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "payment_before_document.action_account_move_deliverable_download"
+        )
+        action["domain"] = [("deliverable_id", "=", self.id)]
+        return action

@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class AccountMoveDeliverableDownload(models.Model):
+    """One row per download of a deliverable: who, when, from where."""
+
+    _name = "account.move.deliverable.download"
+    _description = "Deliverable Download"
+    _order = "create_date desc, id desc"
+    _log_access = True
+
+    deliverable_id = fields.Many2one(
+        "account.move.deliverable", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    move_id = fields.Many2one(related="deliverable_id.move_id", store=True, string="Invoice")
+    company_id = fields.Many2one(related="deliverable_id.company_id", store=True)
+    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Downloaded by", readonly=True)
+    ip_address = fields.Char(string="IP address", readonly=True)
+    user_agent = fields.Char(readonly=True)
+    create_date = fields.Datetime(string="Downloaded on", readonly=True)
