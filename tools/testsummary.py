@@ -83,13 +83,15 @@ def main(argv=None):
     parser.add_argument("log")
     parser.add_argument("--exit-code", type=int, default=0)
     parser.add_argument("--allow-skips", action="store_true")
+    parser.add_argument("--label", default="", help="a word printed before the closing line")
     args = parser.parse_args(argv)
     with open(args.log, encoding="utf-8", errors="replace") as handle:
         summary = summarise(handle, allow_skips=args.allow_skips)
     passed, failed, problems = verdict(summary, args.exit_code)
     for problem in problems:
         print(f"  - {problem}")
-    print(f"{passed} passed, {failed} failed")
+    prefix = f"{args.label}: " if args.label else ""
+    print(f"{prefix}{passed} passed, {failed} failed")
     return 1 if failed or "no test ran" in problems else 0
 
 

@@ -4,7 +4,6 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_compare
 
 from ..lib import pdf as pdf_lib
 
@@ -108,14 +107,6 @@ class AccountMoveDeliverable(models.Model):
         "account.move.deliverable.download", "deliverable_id", string="Downloads", readonly=True
     )
     download_count = fields.Integer(compute="_compute_download_count")
-
-    _sql_constraints = [
-        (
-            "release_share_range",
-            "CHECK(release_share > 0 AND release_share <= 100)",
-            "The paid share that releases a deliverable must be between 0 and 100 %.",
-        ),
-    ]
 
     @api.model
     def _default_release_rule(self):

@@ -1,0 +1,4 @@
+from . import test_fake_transport
+from . import test_pdf
+from . import test_deliverable_release
+from . import test_deliverable_access

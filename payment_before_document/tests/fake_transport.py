@@ -1,0 +1,169 @@
+"""Fake HTTP transport for the Twilio and Stripe libraries.
+
+Both libraries send their requests through a ``requests.Session``: Twilio's
+``TwilioHttpClient`` keeps one in ``.session``, Stripe's ``RequestsClient``
+takes one as ``session=``. :class:`FakeHttpSession` replaces only the final
+``send``: the libraries build, sign, encode and parse for real, and the test
+sees every request they made. Nothing leaves the machine.
+
+    session = FakeHttpSession()
+    session.add(r"POST https://api\\.twilio\\.com/.*/Messages\\.json", twilio_message())
+    client = twilio_client(session)          # a real twilio.rest.Client
+    client.messages.create(to=..., from_=..., body=...)
+    session.calls[-1].form["Body"]           # what Twilio would have received
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    url: str
+    headers: dict
+    body: bytes
+
+    @property
+    def path(self):
+        return urlsplit(self.url).path
+
+    @property
+    def query(self):
+        return {k: v[-1] for k, v in parse_qs(urlsplit(self.url).query).items()}
+
+    @property
+    def form(self):
+        """The url-encoded body as a dict (last value of each key)."""
+        text = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
+        return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+
+@dataclass
+class Route:
+    pattern: re.Pattern
+    responder: object  # callable(RecordedCall) -> (status, body) or a (status, body) tuple
+    times: int = 0
+
+
+class FakeHttpSession(requests.Session):
+    """A ``requests.Session`` whose ``send`` answers from declared routes."""
+
+    def __init__(self):
+        super().__init__()
+        self.routes = []
+        self.calls = []
+
+    def add(self, pattern, responder):
+        """Answer requests whose ``"METHOD URL"`` matches ``pattern``."""
+        self.routes.append(Route(re.compile(pattern), responder))
+        return self
+
+    def send(self, request, **kwargs):  # pylint: disable=arguments-differ
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        call = RecordedCall(request.method, request.url, dict(request.headers), body)
+        self.calls.append(call)
+        for route in self.routes:
+            if route.pattern.fullmatch(f"{request.method} {request.url}"):
+                route.times += 1
+                answer = route.responder(call) if callable(route.responder) else route.responder
+                status, payload = answer
+                return self._response(request, status, payload)
+        message = f"no fake route for {request.method} {request.url}"
+        # Readable as an error by both libraries (Stripe wants "error").
+        body = {"error": {"type": "invalid_request_error", "message": message}, "message": message, "status": 404}
+        return self._response(request, 404, body)
+
+    @staticmethod
+    def _response(request, status, payload):
+        response = requests.Response()
+        response.status_code = status
+        response._content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.url = request.url
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+
+# ----------------------------------------------------------------------
+# Twilio
+# ----------------------------------------------------------------------
+TWILIO_MESSAGES = r"POST https://api\.twilio\.com/2010-04-01/Accounts/\w+/Messages\.json"
+
+
+def twilio_client(session, account_sid="AC" + "0" * 32, auth_token="test-token"):
+    """A real ``twilio.rest.Client`` whose HTTP goes to ``session``."""
+    from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
+    from twilio.rest import Client  # noqa: PLC0415
+
+    http_client = TwilioHttpClient()
+    http_client.session = session
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
+def twilio_message_responder(status="queued", sid_prefix="SM"):
+    """Answer a Messages.json POST as Twilio does (201 with the message)."""
+    counter = {"n": 0}
+
+    def respond(call):
+        counter["n"] += 1
+        form = call.form
+        return 201, {
+            "sid": f"{sid_prefix}{counter['n']:032d}",
+            "status": status,
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "body": form.get("Body"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "error_code": None,
+            "error_message": None,
+        }
+
+    return respond
+
+
+def twilio_error(code=21211, message="The 'To' number is not a valid phone number.", status=400):
+    return status, {"code": code, "message": message, "more_info": "", "status": status}
+
+
+# ----------------------------------------------------------------------
+# Stripe
+# ----------------------------------------------------------------------
+STRIPE_PAYMENT_INTENT = r"GET https://api\.stripe\.com/v1/payment_intents/(\w+)(\?.*)?"
+
+
+def stripe_client(session, api_key="sk_test_fake"):
+    """A real ``stripe.StripeClient`` whose HTTP goes to ``session``."""
+    import stripe  # noqa: PLC0415
+
+    return stripe.StripeClient(
+        api_key, http_client=stripe.RequestsClient(session=session), max_network_retries=0
+    )
+
+
+def stripe_payment_intent(intent_id, status="succeeded", amount=10000, currency="eur", metadata=None):
+    return 200, {
+        "id": intent_id,
+        "object": "payment_intent",
+        "status": status,
+        "amount": amount,
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": currency,
+        "metadata": metadata or {},
+    }
+
+
+def stripe_signed_event(payload, secret, timestamp=None):
+    """(body, Stripe-Signature header) signed with the library's own helper."""
+    import stripe  # noqa: PLC0415
+
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, timestamp=timestamp)
+    return body, header

@@ -1,0 +1,222 @@
+"""Nothing leaks: every way a stranger, another client or the owner could try
+to get a locked file, over real HTTP (HttpCase)."""
+
+import io
+
+from pypdf import PdfReader
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
+
+
+from .common import PbdHttpTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDeliverableAccess(PbdHttpTestCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice_locked = cls._pbd_invoice(amount=1200.0)
+        cls.locked = cls.invoice_locked.pbd_deliverable_ids
+        cls.invoice_paid = cls._pbd_invoice(amount=800.0)
+        cls._pbd_pay(cls.invoice_paid)
+        cls.released = cls.invoice_paid.pbd_deliverable_ids
+        cls.invoice_locked._portal_ensure_token()
+        cls.invoice_paid._portal_ensure_token()
+        cls.file_attachments = cls.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "account.move.deliverable"),
+                ("res_id", "in", (cls.locked + cls.released).ids),
+                ("res_field", "in", ("file", "preview")),
+            ]
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.locked.state, "locked")
+        self.assertEqual(self.released.state, "released")
+
+    # ------------------------------------------------------------------
+    def _get(self, url, **kw):
+        return self.url_open(url, allow_redirects=False, **kw)
+
+    def assertNoFile(self, response, msg=None):
+        """Neither the file nor its preview: a redirect, an error, an HTML page
+        or /web/image's placeholder picture."""
+        self.assertNotIn(self.pdf_bytes, response.content, msg)
+        self.assertNotIn(b"%PDF-", response.content, msg)
+        self.assertNotIn("application/pdf", response.headers.get("Content-Type", ""), msg)
+
+    def assertIsFile(self, response):
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, self.pdf_bytes)
+        self.assertIn("attachment", response.headers.get("Content-Disposition", ""))
+
+    # ------------------------------------------------------------------
+    # Our own download route
+    # ------------------------------------------------------------------
+    def test_owner_downloads_released_file_and_it_is_logged(self):
+        self.authenticate("pbd_client", "pbd_client")
+        response = self._get(self.released._get_download_url())
+        self.assertIsFile(response)
+        log = self.released.download_ids
+        self.assertEqual(len(log), 1)
+        self.assertEqual(log.user_id, self.portal_user)
+        self.assertEqual(log.ip_address, "127.0.0.1")
+
+    def test_owner_cannot_download_locked_file(self):
+        self.authenticate("pbd_client", "pbd_client")
+        response = self._get(self.locked._get_download_url())
+        self.assertEqual(response.status_code, 303)
+        self.assertIn(f"/my/invoices/{self.invoice_locked.id}", response.headers["Location"])
+        self.assertNoFile(response)
+        self.assertFalse(self.locked.download_ids)
+
+    def test_other_client_gets_nothing(self):
+        self.authenticate("pbd_other", "pbd_other")
+        for deliverable in self.locked + self.released:
+            for url in (deliverable._get_download_url(), deliverable._get_preview_url()):
+                response = self._get(url)
+                self.assertEqual(response.status_code, 303, url)
+                self.assertTrue(response.headers["Location"].endswith("/my"), url)
+                self.assertNoFile(response)
+
+    def test_anonymous_with_invoice_token(self):
+        self.authenticate(None, None)
+        # No token: nothing.
+        self.assertNoFile(self._get(self.released._get_download_url()))
+        # A wrong token: nothing.
+        self.assertNoFile(self._get(self.released._get_download_url("not-the-token")))
+        # The invoice link's token opens released files only: holding the link is not payment.
+        self.assertIsFile(self._get(self.released._get_download_url(self.invoice_paid.access_token)))
+        response = self._get(self.locked._get_download_url(self.invoice_locked.access_token))
+        self.assertEqual(response.status_code, 303)
+        self.assertNoFile(response)
+        # One invoice's token does not open another invoice's documents.
+        self.assertNoFile(self._get(self.released._get_download_url(self.invoice_locked.access_token)))
+
+    def test_unknown_deliverable(self):
+        self.authenticate("pbd_client", "pbd_client")
+        response = self._get("/my/documents/999999999/download")
+        self.assertEqual(response.status_code, 303)
+
+    def test_preview_of_locked_pdf_is_watermarked_first_page_only(self):
+        self.authenticate("pbd_client", "pbd_client")
+        response = self._get(self.locked._get_preview_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+        self.assertNotEqual(response.content, self.pdf_bytes)
+        self.assertEqual(len(PdfReader(io.BytesIO(response.content)).pages), 1)
+
+    # ------------------------------------------------------------------
+    # Odoo's generic routes: never, for anyone outside the firm
+    # ------------------------------------------------------------------
+    def _generic_urls(self, attachment):
+        deliverable_id = attachment.res_id
+        return [
+            f"/web/content/{attachment.id}",
+            f"/web/content/{attachment.id}?download=true",
+            f"/web/content/ir.attachment/{attachment.id}/datas",
+            f"/web/content/account.move.deliverable/{deliverable_id}/file",
+            f"/web/content/account.move.deliverable/{deliverable_id}/preview",
+            f"/web/image/{attachment.id}",
+            f"/web/image/account.move.deliverable/{deliverable_id}/file",
+        ]
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.ir_attachment", "odoo.addons.base.models.ir_rule")
+    def test_generic_content_routes_never_serve_deliverable_files(self):
+        for login in ("pbd_client", "pbd_other", None):
+            self.authenticate(login, login)
+            for attachment in self.file_attachments:
+                for url in self._generic_urls(attachment):
+                    with self.subTest(login=login, url=url):
+                        self.assertNoFile(self._get(url))
+
+    @mute_logger("odoo.http", "odoo.addons.base.models.ir_attachment")
+    def test_a_token_or_public_flag_does_not_open_a_deliverable_file(self):
+        attachment = self.file_attachments.filtered(
+            lambda a: a.res_id == self.locked.id and a.res_field == "file"
+        )
+        # Tokens are never minted for deliverable files...
+        with self.assertRaises(AccessError):
+            attachment.generate_access_token()
+        with self.assertRaises(AccessError):
+            attachment.write({"public": True})
+        # ...and one forced into the database (say, by another module) opens nothing.
+        self.env.cr.execute(
+            "UPDATE ir_attachment SET access_token = 'forced-token', public = true WHERE id = %s",
+            [attachment.id],
+        )
+        attachment.invalidate_recordset()
+        for login in ("pbd_client", None):
+            self.authenticate(login, login)
+            for url in (
+                f"/web/content/{attachment.id}?access_token=forced-token",
+                f"/web/content/{attachment.id}",
+                f"/web/image/{attachment.id}?access_token=forced-token",
+            ):
+                with self.subTest(login=login, url=url):
+                    self.assertNoFile(self._get(url))
+
+    @mute_logger("odoo.http")
+    def test_json_rpc_reads_are_refused_to_clients(self):
+        self.authenticate("pbd_client", "pbd_client")
+        attempts = [
+            ("ir.attachment", "search_read", [[("res_model", "=", "account.move.deliverable")]], {"fields": ["datas"]}),
+            ("ir.attachment", "read", [self.file_attachments.ids], {"fields": ["datas", "raw"]}),
+            ("account.move.deliverable", "search_read", [[]], {"fields": ["file", "preview"]}),
+            ("account.move.deliverable", "read", [self.locked.ids], {"fields": ["file"]}),
+            ("account.move", "read", [self.invoice_locked.ids], {"fields": ["pbd_deliverable_ids"]}),
+        ]
+        for model, method, args, kwargs in attempts:
+            with self.subTest(model=model, method=method):
+                try:
+                    result = self.make_jsonrpc_request(
+                        "/web/dataset/call_kw",
+                        {"model": model, "method": method, "args": args, "kwargs": kwargs},
+                    )
+                except JsonRpcException:
+                    continue
+                self.assertNotIn(self.pdf_bytes.hex()[:40], str(result))
+                for row in result or []:
+                    self.assertFalse(row.get("datas") or row.get("file"), f"{model}.{method} leaked {row}")
+
+    # ------------------------------------------------------------------
+    # Portal pages
+    # ------------------------------------------------------------------
+    def test_invoice_page_shows_deliverables_with_the_right_actions(self):
+        self.authenticate("pbd_client", "pbd_client")
+        page = self.url_open(self.invoice_locked.get_portal_url()).text
+        self.assertIn("pbd_deliverables", page)
+        self.assertIn(self.locked.name, page)
+        self.assertIn(self.locked._get_preview_url(self.invoice_locked.access_token), page)
+        self.assertNotIn(f"/my/documents/{self.locked.id}/download", page)
+        page = self.url_open(self.invoice_paid.get_portal_url()).text
+        self.assertIn(f"/my/documents/{self.released.id}/download", page)
+
+    def test_my_documents_lists_filters_and_counts(self):
+        self.authenticate("pbd_client", "pbd_client")
+        page = self.url_open("/my/documents").text
+        self.assertIn(f'data-deliverable-id="{self.locked.id}"', page)
+        self.assertIn(f'data-deliverable-id="{self.released.id}"', page)
+        page = self.url_open("/my/documents?filterby=to_pay").text
+        self.assertIn(f'data-deliverable-id="{self.locked.id}"', page)
+        self.assertNotIn(f'data-deliverable-id="{self.released.id}"', page)
+        page = self.url_open("/my/documents?filterby=available").text
+        self.assertNotIn(f'data-deliverable-id="{self.locked.id}"', page)
+        self.assertIn(f'data-deliverable-id="{self.released.id}"', page)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["pbd_document_count"]})
+        self.assertEqual(counters["pbd_document_count"], 2)
+        # Another client sees none of them.
+        self.authenticate("pbd_other", "pbd_other")
+        page = self.url_open("/my/documents").text
+        self.assertNotIn(f'data-deliverable-id="{self.locked.id}"', page)
+
+    def test_how_it_works_page_is_public(self):
+        self.authenticate(None, None)
+        response = self.url_open("/payment-before-access")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("o_pbd_how_it_works", response.text)

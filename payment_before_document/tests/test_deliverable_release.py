@@ -1,0 +1,180 @@
+"""When deliverables lock and unlock, and what the client is told."""
+
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, tagged
+
+from .common import PbdTestCommon, b64, make_corrupt_pdf, make_encrypted_pdf
+
+
+@tagged("post_install", "-at_install")
+class TestDeliverableRelease(PbdTestCommon):
+    def _release_messages(self, invoice):
+        template = self.env.ref("payment_before_document.mail_template_documents_available")
+        subject = template._render_field("subject", invoice.ids)[invoice.id]
+        return invoice.message_ids.filtered(lambda m: m.subject == subject)
+
+    def test_draft_and_unpaid_invoices_keep_deliverables_locked(self):
+        invoice = self._pbd_invoice(post=False)
+        deliverable = invoice.pbd_deliverable_ids
+        self.assertEqual(deliverable.state, "locked")
+        invoice.action_post()
+        self.assertEqual(deliverable.state, "locked")
+        self.assertEqual(invoice.pbd_locked_count, 1)
+
+    def test_full_payment_releases_and_notifies_once(self):
+        invoice = self._pbd_invoice(deliverables=[{"name": "Report"}, {"name": "Plans"}])
+        self._pbd_pay(invoice)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(set(invoice.pbd_deliverable_ids.mapped("state")), {"released"})
+        self.env.cr.flush()  # runs the pre-commit hook, as a commit would
+        messages = self._release_messages(invoice)
+        self.assertEqual(len(messages), 1, "one email per invoice, not one per document")
+        self.assertIn(self.client_company, messages.partner_ids)
+        self.assertIn("Report", messages.body)
+        self.assertIn("Plans", messages.body)
+        self.assertTrue(all(invoice.pbd_deliverable_ids.mapped("release_notified")))
+        # Nothing changes: nothing more is sent.
+        invoice.pbd_deliverable_ids.invalidate_recordset()
+        self.env.cr.flush()
+        self.assertEqual(len(self._release_messages(invoice)), 1)
+
+    def test_share_rule_releases_at_the_deposit(self):
+        invoice = self._pbd_invoice(
+            amount=4000.0,
+            deliverables=[
+                {"name": "Interim note", "release_rule": "share", "release_share": 50.0},
+                {"name": "Final file", "release_rule": "full"},
+            ],
+        )
+        interim, final = invoice.pbd_deliverable_ids.sorted("id")
+        self._pbd_pay(invoice, amount=1000.0)
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual((interim.state, final.state), ("locked", "locked"))
+        self._pbd_pay(invoice, amount=1000.0)
+        self.assertEqual((interim.state, final.state), ("released", "locked"))
+        self._pbd_pay(invoice, amount=2000.0)
+        self.assertEqual((interim.state, final.state), ("released", "released"))
+
+    def test_unreconciling_the_payment_locks_again(self):
+        invoice = self._pbd_invoice()
+        self._pbd_pay(invoice)
+        self.env.cr.flush()
+        deliverable = invoice.pbd_deliverable_ids
+        self.assertEqual(deliverable.state, "released")
+        invoice.line_ids.filtered(lambda l: l.account_type == "asset_receivable").remove_move_reconcile()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(deliverable.state, "locked")
+        self.env.cr.flush()
+        self.assertFalse(deliverable.release_notified)
+
+    def test_credit_note_reversal_locks_again(self):
+        invoice = self._pbd_invoice()
+        self._pbd_pay(invoice)
+        deliverable = invoice.pbd_deliverable_ids
+        self.assertEqual(deliverable.state, "released")
+        # Unreconcile the payment (refunded), then cancel the invoice with a credit note.
+        invoice.line_ids.filtered(lambda l: l.account_type == "asset_receivable").remove_move_reconcile()
+        credit_note = invoice._reverse_moves([{"ref": "Cancelled"}], cancel=True)
+        self.assertEqual(credit_note.state, "posted")
+        self.assertEqual(invoice.payment_state, "reversed")
+        self.assertEqual(deliverable.state, "locked")
+
+    def test_trusted_client_is_exempted_at_posting_and_it_is_recorded(self):
+        self.client_company.write(
+            {
+                "pbd_access_policy": "trusted",
+                "pbd_trusted_until": "2026-12-31",
+                "pbd_trust_reason": "Client since 2015",
+            }
+        )
+        invoice = self._pbd_invoice()
+        self.assertTrue(invoice.pbd_access_exempted)
+        self.assertEqual(invoice.pbd_deliverable_ids.state, "exempted")
+        note = invoice.message_ids.filtered(lambda m: "trusted client" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("Client since 2015", note.body)
+
+    def test_trust_ends_by_itself_on_its_date(self):
+        self.client_company.write({"pbd_access_policy": "trusted", "pbd_trusted_until": "2026-10-31"})
+        # Invoice dated after the end of the transition: not exempted.
+        invoice = self._pbd_invoice()
+        self.assertFalse(invoice.pbd_access_exempted)
+        self.assertEqual(invoice.pbd_deliverable_ids.state, "locked")
+        ended = self.env["res.partner"].with_context(tz="UTC")._cron_end_trust_periods()
+        self.assertIn(self.client_company, ended)
+        self.assertEqual(self.client_company.pbd_access_policy, "pay_first")
+
+    def test_release_when_posted_rule(self):
+        self.company.pbd_lock_by_default = False
+        invoice = self._pbd_invoice(post=False)
+        deliverable = invoice.pbd_deliverable_ids
+        self.assertEqual(deliverable.release_rule, "posted")
+        self.assertEqual(deliverable.state, "locked")
+        invoice.action_post()
+        self.assertEqual(deliverable.state, "released")
+
+    def test_file_analysis_and_preview(self):
+        invoice = self._pbd_invoice()
+        deliverable = invoice.pbd_deliverable_ids
+        self.assertEqual(deliverable.page_count, 4)
+        self.assertEqual(deliverable.file_size, len(self.pdf_bytes))
+        self.assertTrue(deliverable.is_pdf)
+        self.assertTrue(deliverable.preview)
+        self.assertFalse(deliverable.preview_problem)
+        self.assertNotEqual(deliverable.preview, b64(self.pdf_bytes))
+        self.assertEqual(len(deliverable.checksum), 64)
+
+    def test_bad_files_keep_the_original_and_say_why(self):
+        cases = {
+            "data.xlsx": (b"PK\x03\x04 not a pdf", "not_pdf"),
+            "locked.pdf": (make_encrypted_pdf(), "encrypted"),
+            "broken.pdf": (make_corrupt_pdf(), "corrupt"),
+        }
+        for file_name, (raw, problem) in cases.items():
+            with self.subTest(file_name=file_name):
+                invoice = self._pbd_invoice(deliverables=[{"name": file_name, "file": raw, "file_name": file_name}])
+                deliverable = invoice.pbd_deliverable_ids
+                self.assertEqual(deliverable.preview_problem, problem)
+                self.assertFalse(deliverable.preview)
+                self.assertEqual(deliverable.file, b64(raw), "the original is kept as uploaded")
+                self.assertEqual(deliverable.state, "locked")
+
+    def test_empty_file_is_refused_with_a_clear_message(self):
+        invoice = self._pbd_invoice(deliverables=[])
+        with self.assertRaisesRegex(ValidationError, "empty"):
+            self.env["account.move.deliverable"].create(
+                {"move_id": invoice.id, "name": "Nothing", "file": b"", "file_name": "empty.pdf"}
+            )
+
+    def test_deliverables_only_on_customer_invoices(self):
+        bill = self.init_invoice("in_invoice", amounts=[100.0])
+        with self.assertRaises(ValidationError):
+            self.env["account.move.deliverable"].create(
+                {"move_id": bill.id, "name": "x", "file": b64(b"x"), "file_name": "x.txt"}
+            )
+
+    def test_share_must_be_a_percentage(self):
+        invoice = self._pbd_invoice(deliverables=[])
+        with self.assertRaises(ValidationError):
+            self.env["account.move.deliverable"].create(
+                {
+                    "move_id": invoice.id,
+                    "name": "x",
+                    "file": b64(b"x"),
+                    "file_name": "x.txt",
+                    "release_rule": "share",
+                    "release_share": 150.0,
+                }
+            )
+
+    def test_invoice_form_deliverables_tab(self):
+        invoice = self._pbd_invoice(post=False, deliverables=[])
+        with Form(invoice) as form:
+            with form.pbd_deliverable_ids.new() as line:
+                line.name = "Survey"
+                line.file = b64(self.pdf_bytes)
+                line.file_name = "survey.pdf"
+        self.assertEqual(invoice.pbd_deliverable_count, 1)
+        self.assertEqual(invoice.pbd_deliverable_ids.page_count, 4)
+        action = invoice.action_view_pbd_deliverables()
+        self.assertEqual(action["domain"], [("move_id", "=", invoice.id)])
