@@ -7,8 +7,6 @@
     "author": "Payment Before Document developers",
     "maintainers": ["payment-before-document"],
     "license": "AGPL-3",
-    "application": False,
-    "installable": True,
     "depends": ["account_payment", "portal", "sms", "phone_validation"],
     "external_dependencies": {
         "python": ["stripe", "pypdf", "phonenumbers", "twilio"],
@@ -34,7 +32,7 @@
             "payment_before_document/static/src/scss/portal.scss",
         ],
         "web.assets_tests": [
-            "payment_before_document/static/src/js/tours/*.js",
+            "payment_before_document/static/tests/tours/*.js",
         ],
     },
 }

@@ -26,8 +26,10 @@ def mark_unavailable_modules(env):
     names = []
     while True:
         bad = modules.filtered(
-            lambda m: m.state == "uninstalled"
-            and any(dep.state in ("unknown", "uninstallable") for dep in m.dependencies_id)
+            lambda m: (
+                m.state == "uninstalled"
+                and any(dep.state in ("unknown", "uninstallable") for dep in m.dependencies_id)
+            )
         )
         if not bad:
             return names

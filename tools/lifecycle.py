@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-import create_db  # noqa: E402
+import create_db
 
 
 def check(condition, message):
@@ -59,7 +59,9 @@ def make_invoices(env, Command):
             {
                 "move_type": "out_invoice",
                 "partner_id": partner.id,
-                "invoice_line_ids": [Command.create({"name": "Consulting", "quantity": 1, "price_unit": 900.0})],
+                "invoice_line_ids": [
+                    Command.create({"name": "Consulting", "quantity": 1, "price_unit": 900.0})
+                ],
             }
             for partner in partners
         ]
@@ -93,9 +95,17 @@ def main():
             [("move_type", "=", "out_invoice"), ("state", "=", "posted")]
         )
         check(invoices > 0, f"the database has {invoices} posted customer invoices before install")
-        existing_unpaid = env["account.move"].search(
-            [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("payment_state", "=", "not_paid")]
-        ).ids
+        existing_unpaid = (
+            env["account.move"]
+            .search(
+                [
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "=", "not_paid"),
+                ]
+            )
+            .ids
+        )
         check(not table_exists(cr, "account_move_deliverable"), "no trace of the module before install")
 
     create_db.install(odoo, args.db, [args.module])
@@ -117,14 +127,17 @@ def main():
         check(
             deliverable.state == "locked",
             f"a deliverable on an existing unpaid invoice is locked (state {deliverable.state}, "
-            f"rule {deliverable.release_rule}, invoice {invoice.payment_state}, amount {invoice.amount_total})",
+            f"rule {deliverable.release_rule}, invoice {invoice.payment_state}, "
+            f"amount {invoice.amount_total})",
         )
         env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({})._create_payments()
         check(deliverable.state == "released", "paying the existing invoice releases it")
         broken = validate_all_views(env)
-        check(not broken, "every view validates with the module installed" + "".join(f"\n  {b}" for b in broken))
+        check(
+            not broken, "every view validates with the module installed" + "".join(f"\n  {b}" for b in broken)
+        )
         env["account.move"].get_views([(False, "form"), (False, "list")])
         env["res.partner"].get_views([(False, "form")])
         check(True, "invoice and partner forms load")
@@ -142,12 +155,20 @@ def main():
         check(not table_exists(cr, "account_move_deliverable"), "its tables are dropped")
         check(not column_exists(cr, "account_move", "pbd_access_exempted"), "its columns are dropped")
         leftover = env["ir.ui.view"].search(
-            ["|", ("arch_db", "ilike", "pbd_"), ("key", "=like", f"{args.module}.%")]
+            [
+                "|",
+                "|",
+                ("arch_db", "ilike", "pbd_deliverable"),
+                ("arch_db", "ilike", "pbd_access"),
+                ("key", "=like", f"{args.module}.%"),
+            ]
         )
         check(
             not leftover,
             "none of its views remain" + "".join(f"\n  {v.key or v.name} ({v.id})" for v in leftover),
         )
+        xmlids = env["ir.model.data"].search_count([("module", "=", args.module)])
+        check(xmlids == 0, f"none of its records remain ({xmlids} external ids left)")
         broken = validate_all_views(env)
         check(not broken, "every view validates after uninstall" + "".join(f"\n  {b}" for b in broken))
         env["account.move"].get_views([(False, "form"), (False, "list")])

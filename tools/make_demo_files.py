@@ -6,9 +6,9 @@ requirements): .cache/venv/bin/python tools/make_demo_files.py
 
 import pathlib
 
-import xlsxwriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
+import xlsxwriter
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "payment_before_document" / "demo" / "files"
 

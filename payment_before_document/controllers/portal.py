@@ -1,4 +1,4 @@
-from odoo import _, http
+from odoo import http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.osv import expression
@@ -22,10 +22,10 @@ class DeliverablePortal(PortalAccount):
         """
         deliverable_sudo = request.env["account.move.deliverable"].sudo().browse(deliverable_id).exists()
         if not deliverable_sudo:
-            raise MissingError(_("This document does not exist."))
+            raise MissingError(request.env._("This document does not exist."))
         move_sudo = self._document_check_access("account.move", deliverable_sudo.move_id.id, access_token)
         if move_sudo.state != "posted" or move_sudo.move_type != "out_invoice":
-            raise AccessError(_("This document is not available."))
+            raise AccessError(request.env._("This document is not available."))
         return deliverable_sudo
 
     def _pbd_documents_domain(self):
@@ -56,20 +56,21 @@ class DeliverablePortal(PortalAccount):
     # ------------------------------------------------------------------
     # /my/documents
     # ------------------------------------------------------------------
-    @http.route(
-        ["/my/documents", "/my/documents/page/<int:page>"], type="http", auth="user", website=True
-    )
+    @http.route(["/my/documents", "/my/documents/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_documents(self, page=1, sortby=None, filterby=None, **kw):
         deliverable_sudo = request.env["account.move.deliverable"].sudo()
         searchbar_sortings = {
-            "date": {"label": _("Newest"), "order": "create_date desc, id desc"},
-            "name": {"label": _("Title"), "order": "name asc, id asc"},
-            "invoice": {"label": _("Invoice"), "order": "move_id desc, sequence asc, id asc"},
+            "date": {"label": request.env._("Newest"), "order": "create_date desc, id desc"},
+            "name": {"label": request.env._("Title"), "order": "name asc, id asc"},
+            "invoice": {"label": request.env._("Invoice"), "order": "move_id desc, sequence asc, id asc"},
         }
         searchbar_filters = {
-            "all": {"label": _("All"), "domain": []},
-            "to_pay": {"label": _("To pay"), "domain": [("state", "=", "locked")]},
-            "available": {"label": _("Available"), "domain": [("state", "in", ("released", "exempted"))]},
+            "all": {"label": request.env._("All"), "domain": []},
+            "to_pay": {"label": request.env._("To pay"), "domain": [("state", "=", "locked")]},
+            "available": {
+                "label": request.env._("Available"),
+                "domain": [("state", "in", ("released", "exempted"))],
+            },
         }
         sortby = sortby if sortby in searchbar_sortings else "date"
         filterby = filterby if filterby in searchbar_filters else "all"
@@ -83,7 +84,10 @@ class DeliverablePortal(PortalAccount):
             step=DOCUMENTS_PER_PAGE,
         )
         deliverables = deliverable_sudo.search(
-            domain, order=searchbar_sortings[sortby]["order"], limit=DOCUMENTS_PER_PAGE, offset=pager["offset"]
+            domain,
+            order=searchbar_sortings[sortby]["order"],
+            limit=DOCUMENTS_PER_PAGE,
+            offset=pager["offset"],
         )
         values = self._prepare_portal_layout_values()
         values.update(
@@ -133,7 +137,7 @@ class DeliverablePortal(PortalAccount):
         stream = request.env["ir.binary"]._get_stream_from(
             deliverable_sudo,
             "preview",
-            filename=_("Preview - %s.pdf", deliverable_sudo.name),
+            filename=request.env._("Preview - %s.pdf", deliverable_sudo.name),
             mimetype="application/pdf",
         )
         return stream.get_response(as_attachment=False)

@@ -7,9 +7,9 @@
   each stamped with a watermark. The original is never modified.
 """
 
+from dataclasses import dataclass
 import io
 import logging
-from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError, PyPdfError

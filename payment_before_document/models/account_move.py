@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import float_compare
 
 
@@ -13,44 +13,37 @@ class AccountMove(models.Model):
     pbd_deliverable_count = fields.Integer(
         string="Deliverable count", compute="_compute_pbd_deliverable_count"
     )
-    pbd_locked_count = fields.Integer(
-        string="Locked deliverables", compute="_compute_pbd_deliverable_count"
-    )
+    pbd_locked_count = fields.Integer(string="Locked deliverables", compute="_compute_pbd_deliverable_count")
     pbd_access_exempted = fields.Boolean(
         string="Access before payment",
         readonly=True,
         copy=False,
         tracking=True,
-        help="Set at posting when the client was trusted: its deliverables are "
-        "available before payment.",
+        help="Set at posting when the client was trusted: its deliverables are available before payment.",
     )
 
     @api.depends("pbd_deliverable_ids.state")
     def _compute_pbd_deliverable_count(self):
         for move in self:
             move.pbd_deliverable_count = len(move.pbd_deliverable_ids)
-            move.pbd_locked_count = len(
-                move.pbd_deliverable_ids.filtered(lambda d: d.state == "locked")
-            )
+            move.pbd_locked_count = len(move.pbd_deliverable_ids.filtered(lambda d: d.state == "locked"))
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        for move in posted.filtered(
-            lambda m: m.move_type == "out_invoice" and not m.pbd_access_exempted
-        ):
+        for move in posted.filtered(lambda m: m.move_type == "out_invoice" and not m.pbd_access_exempted):
             partner = move.commercial_partner_id
             if partner._pbd_is_trusted(move.invoice_date):
                 move.pbd_access_exempted = True
                 move.message_post(
                     body=Markup("%s<br/>%s")
                     % (
-                        _(
+                        self.env._(
                             "Deliverables available before payment: %(partner)s is a trusted "
                             "client until %(date)s.",
                             partner=partner.display_name,
-                            date=partner.pbd_trusted_until or _("further notice"),
+                            date=partner.pbd_trusted_until or self.env._("further notice"),
                         ),
-                        _("Reason: %s", partner.pbd_trust_reason or _("none given")),
+                        self.env._("Reason: %s", partner.pbd_trust_reason or self.env._("none given")),
                     ),
                     subtype_xmlid="mail.mt_note",
                 )
@@ -72,9 +65,8 @@ class AccountMove(models.Model):
         template = self.company_id.pbd_release_template_id
         if not template or not self.partner_id.email:
             self.message_post(
-                body=_(
-                    "Documents released: %s. The client was not emailed (no email address "
-                    "or no template).",
+                body=self.env._(
+                    "Documents released: %s. The client was not emailed (no email address or no template).",
                     ", ".join(deliverables.mapped("name")),
                 ),
                 subtype_xmlid="mail.mt_note",

@@ -2,7 +2,7 @@ import base64
 import hashlib
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import pdf as pdf_lib
@@ -43,9 +43,7 @@ class AccountMoveDeliverable(models.Model):
         related="move_id.commercial_partner_id", store=True, index=True, string="Customer"
     )
     currency_id = fields.Many2one(related="move_id.currency_id")
-    file = fields.Binary(
-        string="File", required=True, attachment=True, groups="base.group_user"
-    )
+    file = fields.Binary(required=True, attachment=True, groups="base.group_user")
     file_name = fields.Char()
     file_size = fields.Integer(string="Size (bytes)", readonly=True)
     mimetype = fields.Char(readonly=True)
@@ -58,7 +56,6 @@ class AccountMoveDeliverable(models.Model):
     is_pdf = fields.Boolean(readonly=True)
     page_count = fields.Integer(readonly=True)
     preview = fields.Binary(
-        string="Preview",
         attachment=True,
         readonly=True,
         groups="base.group_user",
@@ -160,14 +157,16 @@ class AccountMoveDeliverable(models.Model):
         for deliverable in self:
             if deliverable.release_rule == "share" and not 0 < deliverable.release_share <= 100:
                 raise ValidationError(
-                    _("The paid share that releases “%s” must be between 0 and 100 %%.", deliverable.name)
+                    self.env._(
+                        "The paid share that releases “%s” must be between 0 and 100 %%.", deliverable.name
+                    )
                 )
 
     @api.constrains("move_id")
     def _check_move_is_customer_invoice(self):
         for deliverable in self:
             if deliverable.move_id.move_type != "out_invoice":
-                raise ValidationError(_("Deliverables can only be attached to customer invoices."))
+                raise ValidationError(self.env._("Deliverables can only be attached to customer invoices."))
 
     # ------------------------------------------------------------------
     # File analysis (size, checksum, page count, preview)
@@ -188,7 +187,7 @@ class AccountMoveDeliverable(models.Model):
         raw = base64.b64decode(vals.get("file") or b"")
         if not raw:
             raise ValidationError(
-                _(
+                self.env._(
                     "The file “%s” is empty (0 bytes). Choose the document again.",
                     vals.get("file_name") or vals.get("name") or "",
                 )
@@ -225,7 +224,7 @@ class AccountMoveDeliverable(models.Model):
             preview = pdf_lib.make_preview(
                 raw,
                 pages=company.pbd_preview_pages,
-                watermark=company.pbd_watermark_text or _("PREVIEW – payment required"),
+                watermark=company.pbd_watermark_text or self.env._("PREVIEW – payment required"),
             )
         except Exception as exc:  # noqa: BLE001 - a bad PDF must never break the upload
             _logger.info("No preview for an uploaded PDF: %s", exc.__class__.__name__)
@@ -279,14 +278,18 @@ class AccountMoveDeliverable(models.Model):
     def _log_download(self, user, ip_address, user_agent):
         """Record a download (called in sudo by the portal controller)."""
         self.ensure_one()
-        return self.env["account.move.deliverable.download"].sudo().create(
-            {
-                "deliverable_id": self.id,
-                "user_id": user.id,
-                "partner_id": user.partner_id.id,
-                "ip_address": (ip_address or "")[:64],
-                "user_agent": (user_agent or "")[:256],
-            }
+        return (
+            self.env["account.move.deliverable.download"]
+            .sudo()
+            .create(
+                {
+                    "deliverable_id": self.id,
+                    "user_id": user.id,
+                    "partner_id": user.partner_id.id,
+                    "ip_address": (ip_address or "")[:64],
+                    "user_agent": (user_agent or "")[:256],
+                }
+            )
         )
 
     def action_view_downloads(self):

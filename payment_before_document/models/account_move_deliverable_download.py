@@ -14,7 +14,7 @@ class AccountMoveDeliverableDownload(models.Model):
     )
     move_id = fields.Many2one(related="deliverable_id.move_id", store=True, string="Invoice")
     company_id = fields.Many2one(related="deliverable_id.company_id", store=True)
-    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    user_id = fields.Many2one("res.users", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Downloaded by", readonly=True)
     ip_address = fields.Char(string="IP address", readonly=True)
     user_agent = fields.Char(readonly=True)

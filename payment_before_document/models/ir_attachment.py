@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import api, models
 from odoo.exceptions import AccessError
 
 DELIVERABLE_MODEL = "account.move.deliverable"
@@ -29,30 +29,32 @@ class IrAttachment(models.Model):
         if self.env.is_superuser() or self.env.user._is_internal():
             return
         if self._pbd_deliverable_attachments():
-            raise AccessError(_("Sorry, you are not allowed to access this document."))
+            raise AccessError(self.env._("Sorry, you are not allowed to access this document."))
 
     def validate_access(self, access_token):
         # Neither a token nor the public flag opens a deliverable file.
         self.ensure_one()
         if self.sudo()._pbd_deliverable_attachments():
             if not self.env.user._is_internal():
-                raise AccessError(_("Sorry, you are not allowed to access this document."))
+                raise AccessError(self.env._("Sorry, you are not allowed to access this document."))
             self.check("read")
             return self
         return super().validate_access(access_token)
 
     @api.model
     def check(self, mode, values=None):
-        if values and values.get("res_model") == DELIVERABLE_MODEL and not (
-            self.env.is_superuser() or self.env.user._is_internal()
+        if (
+            values
+            and values.get("res_model") == DELIVERABLE_MODEL
+            and not (self.env.is_superuser() or self.env.user._is_internal())
         ):
-            raise AccessError(_("Sorry, you are not allowed to access this document."))
+            raise AccessError(self.env._("Sorry, you are not allowed to access this document."))
         self._pbd_deny_unless_internal()
         return super().check(mode, values=values)
 
     def generate_access_token(self):
         if self.sudo()._pbd_deliverable_attachments():
-            raise AccessError(_("Deliverable files cannot be shared by link."))
+            raise AccessError(self.env._("Deliverable files cannot be shared by link."))
         return super().generate_access_token()
 
     @api.model_create_multi
@@ -65,5 +67,5 @@ class IrAttachment(models.Model):
 
     def write(self, vals):
         if (vals.get("public") or vals.get("access_token")) and self.sudo()._pbd_deliverable_attachments():
-            raise AccessError(_("Deliverable files cannot be made public or shared by link."))
+            raise AccessError(self.env._("Deliverable files cannot be made public or shared by link."))
         return super().write(vals)

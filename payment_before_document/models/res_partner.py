@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -45,9 +45,8 @@ class ResPartner(models.Model):
         )
         for partner in expired:
             partner.message_post(
-                body=_(
-                    "The transition period ended on %(date)s: documents are again released "
-                    "after payment.",
+                body=self.env._(
+                    "The transition period ended on %(date)s: documents are again released after payment.",
                     date=partner.pbd_trusted_until,
                 )
             )

@@ -2,3 +2,4 @@ from . import test_fake_transport
 from . import test_pdf
 from . import test_deliverable_release
 from . import test_deliverable_access
+from . import test_portal_tour

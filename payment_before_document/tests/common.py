@@ -11,7 +11,6 @@ import io
 from pypdf import PdfWriter
 
 from odoo import Command
-from odoo.tests import tagged  # noqa: F401 - re-exported for test modules
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon, AccountTestInvoicingHttpCommon
 
@@ -111,9 +110,7 @@ class PbdTestMixin:
             values = dict(values)
             raw = values.pop("file", cls.pdf_bytes)
             values.setdefault("file_name", "report.pdf")
-            cls.env["account.move.deliverable"].create(
-                dict(values, move_id=invoice.id, file=b64(raw))
-            )
+            cls.env["account.move.deliverable"].create(dict(values, move_id=invoice.id, file=b64(raw)))
         if post:
             invoice.action_post()
         return invoice

@@ -13,9 +13,9 @@ sees every request they made. Nothing leaves the machine.
     session.calls[-1].form["Body"]           # what Twilio would have received
 """
 
+from dataclasses import dataclass
 import json
 import re
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -77,7 +77,11 @@ class FakeHttpSession(requests.Session):
                 return self._response(request, status, payload)
         message = f"no fake route for {request.method} {request.url}"
         # Readable as an error by both libraries (Stripe wants "error").
-        body = {"error": {"type": "invalid_request_error", "message": message}, "message": message, "status": 404}
+        body = {
+            "error": {"type": "invalid_request_error", "message": message},
+            "message": message,
+            "status": 404,
+        }
         return self._response(request, 404, body)
 
     @staticmethod

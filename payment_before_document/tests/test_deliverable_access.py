@@ -10,7 +10,6 @@ from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-
 from .common import PbdHttpTestCommon
 
 
@@ -165,7 +164,12 @@ class TestDeliverableAccess(PbdHttpTestCommon):
     def test_json_rpc_reads_are_refused_to_clients(self):
         self.authenticate("pbd_client", "pbd_client")
         attempts = [
-            ("ir.attachment", "search_read", [[("res_model", "=", "account.move.deliverable")]], {"fields": ["datas"]}),
+            (
+                "ir.attachment",
+                "search_read",
+                [[("res_model", "=", "account.move.deliverable")]],
+                {"fields": ["datas"]},
+            ),
             ("ir.attachment", "read", [self.file_attachments.ids], {"fields": ["datas", "raw"]}),
             ("account.move.deliverable", "search_read", [[]], {"fields": ["file", "preview"]}),
             ("account.move.deliverable", "read", [self.locked.ids], {"fields": ["file"]}),

@@ -132,7 +132,9 @@ class TestDeliverableRelease(PbdTestCommon):
         }
         for file_name, (raw, problem) in cases.items():
             with self.subTest(file_name=file_name):
-                invoice = self._pbd_invoice(deliverables=[{"name": file_name, "file": raw, "file_name": file_name}])
+                invoice = self._pbd_invoice(
+                    deliverables=[{"name": file_name, "file": raw, "file_name": file_name}]
+                )
                 deliverable = invoice.pbd_deliverable_ids
                 self.assertEqual(deliverable.preview_problem, problem)
                 self.assertFalse(deliverable.preview)
@@ -169,11 +171,10 @@ class TestDeliverableRelease(PbdTestCommon):
 
     def test_invoice_form_deliverables_tab(self):
         invoice = self._pbd_invoice(post=False, deliverables=[])
-        with Form(invoice) as form:
-            with form.pbd_deliverable_ids.new() as line:
-                line.name = "Survey"
-                line.file = b64(self.pdf_bytes)
-                line.file_name = "survey.pdf"
+        with Form(invoice) as form, form.pbd_deliverable_ids.new() as line:
+            line.name = "Survey"
+            line.file = b64(self.pdf_bytes)
+            line.file_name = "survey.pdf"
         self.assertEqual(invoice.pbd_deliverable_count, 1)
         self.assertEqual(invoice.pbd_deliverable_ids.page_count, 4)
         action = invoice.action_view_pbd_deliverables()

@@ -52,7 +52,12 @@ class TestFakeTransport(BaseCase):
     def test_stripe_webhook_signed_by_the_library_verifies(self):
         import stripe  # noqa: PLC0415
 
-        payload = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded", "data": {"object": {}}}
+        payload = {
+            "id": "evt_1",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {}},
+        }
         body, header = ft.stripe_signed_event(payload, "whsec_test")
         event = stripe.Webhook.construct_event(body, header, "whsec_test")
         self.assertEqual(event.id, "evt_1")
