@@ -1,11 +1,14 @@
 # The project's commands; each one calls tools/pbd, which does the work.
-.PHONY: setup demo test test-upstream test-lifecycle lint bench readme ci
+.PHONY: setup demo demo-reset test test-upstream test-lifecycle lint bench readme ci
 
 setup:
 	tools/pbd setup
 
 demo:
 	tools/pbd demo
+
+demo-reset:
+	tools/pbd demo-reset
 
 test:
 	tools/pbd test

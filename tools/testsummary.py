@@ -18,6 +18,8 @@ import sys
 RESULT = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
 SKIP = re.compile(r" skipped (\S+) : (.*)$")
 LOG_ERROR = re.compile(r"^\S+ \S+ \d+ (?:ERROR|CRITICAL) \S+ (\S+?):? ")
+# Warnings that mean something did not load (Odoo carries on without it).
+LOAD_FAILURE = re.compile(r"demo data failed to install|Failed to load registry|invalid module names")
 # Loggers whose errors Odoo already counts in its result line.
 COUNTED = re.compile(r"^odoo\.tests|^odoo\.addons\.\w+\.tests\.")
 TEST_FAILURE = re.compile(r"^(FAIL|ERROR): ")
@@ -40,7 +42,7 @@ def summarise(lines, allow_skips=False):
             skips.append(f"{match.group(1)}: {match.group(2)}")
             continue
         match = LOG_ERROR.match(line)
-        if match and not COUNTED.match(match.group(1)):
+        if (match and not COUNTED.match(match.group(1))) or LOAD_FAILURE.search(line):
             stray_errors.append(line)
     return {
         "seen_result": seen_result,

@@ -4,12 +4,13 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import human_size
 
 from ..lib import pdf as pdf_lib
 
 _logger = logging.getLogger(__name__)
 
-PRECOMMIT_KEY = "payment_before_document.touched_deliverables"
+PRECOMMIT_KEY = "payment_before_document.notification_triggered"
 
 
 class AccountMoveDeliverable(models.Model):
@@ -46,6 +47,7 @@ class AccountMoveDeliverable(models.Model):
     file = fields.Binary(required=True, attachment=True, groups="base.group_user")
     file_name = fields.Char()
     file_size = fields.Integer(string="Size (bytes)", readonly=True)
+    file_size_display = fields.Char(string="Size", compute="_compute_file_size_display")
     mimetype = fields.Char(readonly=True)
     checksum = fields.Char(
         string="SHA-256",
@@ -92,7 +94,6 @@ class AccountMoveDeliverable(models.Model):
         compute="_compute_state",
         store=True,
         index=True,
-        tracking=True,
         help="Locked: the client sees it but cannot download it.\n"
         "Released: the invoice (or the required share of it) is paid.\n"
         "Exempted: the client is trusted and gets it before payment.",
@@ -142,6 +143,11 @@ class AccountMoveDeliverable(models.Model):
         if self.release_rule == "share" and move.payment_state == "partial":
             return "released" if move._pbd_paid_share_reached(self.release_share) else "locked"
         return "locked"
+
+    @api.depends("file_size")
+    def _compute_file_size_display(self):
+        for deliverable in self:
+            deliverable.file_size_display = human_size(deliverable.file_size)
 
     def _compute_download_count(self):
         counts = dict(
@@ -234,29 +240,37 @@ class AccountMoveDeliverable(models.Model):
         return values
 
     # ------------------------------------------------------------------
-    # Release notification (one email per invoice, at commit time)
+    # Release notification (one email per invoice, sent by a cron job)
     # ------------------------------------------------------------------
     def _schedule_release_notification(self):
-        """Remember which deliverables changed; notify once, before commit."""
-        ids = {deliverable.id for deliverable in self if deliverable.id}
-        if not ids:
+        """Wake the notification job when a deliverable becomes available.
+
+        The email is not rendered inside the payment's transaction: a template
+        error must never block a reconciliation, and the payment stays cheap.
+        The job runs right after the commit (``ir.cron._trigger``).
+        """
+        if not any(d.state != "locked" and not d.release_notified for d in self):
             return
         data = self.env.cr.precommit.data
-        if PRECOMMIT_KEY not in data:
-            data[PRECOMMIT_KEY] = set()
-            self.env.cr.precommit.add(self._send_release_notifications)
-        data[PRECOMMIT_KEY].update(ids)
+        if not data.get(PRECOMMIT_KEY):
+            data[PRECOMMIT_KEY] = True
+            self.env.ref("payment_before_document.ir_cron_notify_released")._trigger()
 
-    def _send_release_notifications(self):
-        ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
-        deliverables = self.env["account.move.deliverable"].sudo().browse(ids).exists()
-        relocked = deliverables.filtered(lambda d: d.state == "locked" and d.release_notified)
+    @api.model
+    def _cron_notify_released(self, limit=500):
+        """Email each client, once per invoice, about newly available documents."""
+        relocked = self.search([("state", "=", "locked"), ("release_notified", "=", True)])
         relocked.release_notified = False
-        available = deliverables.filtered(lambda d: d.state != "locked" and not d.release_notified)
+        available = self.search(
+            [("state", "!=", "locked"), ("release_notified", "=", False), ("move_id.state", "=", "posted")],
+            limit=limit,
+        )
         for move in available.move_id:
             move._pbd_notify_documents_available(available.filtered(lambda d, m=move: d.move_id == m))
         available.release_notified = True
-        self.env.flush_all()
+        if len(available) == limit:
+            self.env.ref("payment_before_document.ir_cron_notify_released")._trigger()
+        return available
 
     # ------------------------------------------------------------------
     # Portal helpers

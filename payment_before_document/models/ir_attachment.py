@@ -31,14 +31,43 @@ class IrAttachment(models.Model):
         if self._pbd_deliverable_attachments():
             raise AccessError(self.env._("Sorry, you are not allowed to access this document."))
 
+    def _pbd_copies_of_locked_files(self):
+        """Those of these attachments whose content is a locked deliverable file.
+
+        A copy arises when someone attaches the same file to a chatter message
+        or an email: Odoo stores it once (same content, same checksum) and
+        mints a token for it. Until the deliverable is released, such a copy
+        is as locked as the original.
+        """
+        if not self.ids:
+            return self.browse()
+        self.flush_model(["checksum", "res_model", "res_id", "res_field"])
+        self.env["account.move.deliverable"].flush_model(["state"])
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT a.id
+              FROM ir_attachment a
+              JOIN ir_attachment f ON f.checksum = a.checksum
+                                  AND f.res_model = %s
+                                  AND f.res_field = 'file'
+              JOIN account_move_deliverable d ON d.id = f.res_id AND d.state = 'locked'
+             WHERE a.id IN %s
+            """,
+            [DELIVERABLE_MODEL, tuple(self.ids)],
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
     def validate_access(self, access_token):
-        # Neither a token nor the public flag opens a deliverable file.
+        # Neither a token nor the public flag opens a deliverable file, nor a
+        # copy of a locked one, for anyone outside the firm.
         self.ensure_one()
         if self.sudo()._pbd_deliverable_attachments():
             if not self.env.user._is_internal():
                 raise AccessError(self.env._("Sorry, you are not allowed to access this document."))
             self.check("read")
             return self
+        if not self.env.user._is_internal() and self.sudo()._pbd_copies_of_locked_files():
+            raise AccessError(self.env._("This document is available once the invoice is paid."))
         return super().validate_access(access_token)
 
     @api.model

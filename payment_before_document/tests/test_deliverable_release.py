@@ -21,21 +21,31 @@ class TestDeliverableRelease(PbdTestCommon):
         self.assertEqual(deliverable.state, "locked")
         self.assertEqual(invoice.pbd_locked_count, 1)
 
+    def _notify(self):
+        return self.env["account.move.deliverable"]._cron_notify_released()
+
     def test_full_payment_releases_and_notifies_once(self):
         invoice = self._pbd_invoice(deliverables=[{"name": "Report"}, {"name": "Plans"}])
+        cron = self.env.ref("payment_before_document.ir_cron_notify_released")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self._pbd_pay(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(set(invoice.pbd_deliverable_ids.mapped("state")), {"released"})
-        self.env.cr.flush()  # runs the pre-commit hook, as a commit would
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+            "the payment wakes the notification job once",
+        )
+        self.assertFalse(self._release_messages(invoice), "no email inside the payment's transaction")
+        self._notify()
         messages = self._release_messages(invoice)
         self.assertEqual(len(messages), 1, "one email per invoice, not one per document")
         self.assertIn(self.client_company, messages.partner_ids)
         self.assertIn("Report", messages.body)
         self.assertIn("Plans", messages.body)
         self.assertTrue(all(invoice.pbd_deliverable_ids.mapped("release_notified")))
-        # Nothing changes: nothing more is sent.
-        invoice.pbd_deliverable_ids.invalidate_recordset()
-        self.env.cr.flush()
+        # The job runs again: nothing more is sent.
+        self._notify()
         self.assertEqual(len(self._release_messages(invoice)), 1)
 
     def test_share_rule_releases_at_the_deposit(self):
@@ -58,14 +68,19 @@ class TestDeliverableRelease(PbdTestCommon):
     def test_unreconciling_the_payment_locks_again(self):
         invoice = self._pbd_invoice()
         self._pbd_pay(invoice)
-        self.env.cr.flush()
+        self._notify()
         deliverable = invoice.pbd_deliverable_ids
         self.assertEqual(deliverable.state, "released")
+        self.assertTrue(deliverable.release_notified)
         invoice.line_ids.filtered(lambda l: l.account_type == "asset_receivable").remove_move_reconcile()
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assertEqual(deliverable.state, "locked")
-        self.env.cr.flush()
+        self._notify()
         self.assertFalse(deliverable.release_notified)
+        # Paid again: the client is told again.
+        self._pbd_pay(invoice)
+        self.assertEqual(self._notify(), deliverable)
+        self.assertEqual(len(self._release_messages(invoice)), 2)
 
     def test_credit_note_reversal_locks_again(self):
         invoice = self._pbd_invoice()

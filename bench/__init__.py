@@ -1,0 +1,1 @@
+"""Benchmarks of payment_before_document (``make bench``); not tests."""

@@ -1,0 +1,160 @@
+"""Measuring helpers for the benchmark scenarios.
+
+Everything runs in one process: Odoo is imported as a library, the bench
+database is built once (and rebuilt when the module's code changes), and
+HTTP requests go to Odoo's own WSGI application through werkzeug's test
+client, so the SQL queries, time and Python memory of a request are those of
+the server code itself.
+
+A scenario returns a :class:`Measure` for its own run and, when it has one,
+for its anchor (what a user would compare it with), measured the same way in
+the same process.
+"""
+
+from dataclasses import dataclass, field
+import gc
+import hashlib
+import json
+import pathlib
+import statistics
+import time
+import tracemalloc
+
+MODULE = "payment_before_document"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Measure:
+    time_s: float
+    queries: int
+    peak_mb: float
+    extra: dict = field(default_factory=dict)
+
+
+def measure(func, repeat=3, warmup=1):
+    """Run ``func`` and return the median time, and queries and peak memory of one run."""
+    import odoo  # noqa: PLC0415
+
+    for _ in range(warmup):
+        func()
+    times = []
+    queries = peak = 0
+    for index in range(repeat):
+        gc.collect()
+        if index == 0:
+            tracemalloc.start()
+            q0 = odoo.sql_db.sql_counter
+        t0 = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - t0)
+        if index == 0:
+            queries = odoo.sql_db.sql_counter - q0
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    return Measure(statistics.median(times), queries, peak / 1024 / 1024)
+
+
+def module_fingerprint():
+    """A hash of the module's files: the bench database is rebuilt when it changes."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / MODULE).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class Odoo:
+    """The Odoo library, configured for the bench database."""
+
+    def __init__(self, addons_path, data_dir, dbname):
+        import odoo  # noqa: PLC0415
+
+        self.odoo = odoo
+        self.dbname = dbname
+        odoo.tools.config.parse_config(
+            [
+                "--addons-path",
+                addons_path,
+                "--data-dir",
+                data_dir,
+                "--log-level",
+                "warn",
+                "-d",
+                dbname,
+                "--db-filter",
+                f"^{dbname}$",
+                "--max-cron-threads",
+                "0",
+            ]
+        )
+        odoo.service.server.load_server_wide_modules()
+
+    def registry(self):
+        return self.odoo.modules.registry.Registry(self.dbname)
+
+    def env_cursor(self):
+        """A context manager yielding a superuser environment; commits on exit."""
+        registry = self.registry()
+        odoo = self.odoo
+
+        class _Ctx:
+            def __enter__(ctx):
+                ctx.cr = registry.cursor()
+                return odoo.api.Environment(ctx.cr, odoo.SUPERUSER_ID, {})
+
+            def __exit__(ctx, exc_type, *_):
+                if exc_type is None:
+                    ctx.cr.commit()
+                ctx.cr.close()
+
+        return _Ctx()
+
+
+class WebClient:
+    """werkzeug's test client on Odoo's WSGI application, with a session."""
+
+    ENVIRON = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "pbd-bench"}
+
+    def __init__(self, odoo_lib):
+        from werkzeug.test import Client  # noqa: PLC0415
+
+        self.odoo = odoo_lib
+        self.client = Client(odoo_lib.odoo.http.root)
+
+    def login(self, login, password):
+        response = self.client.post(
+            "/web/session/authenticate",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {"db": self.odoo.dbname, "login": login, "password": password},
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+            environ_base=self.ENVIRON,
+        )
+        payload = response.get_json()
+        if not payload or payload.get("error") or not payload.get("result", {}).get("uid"):
+            raise RuntimeError(f"login failed for {login}: {payload}")
+        return self
+
+    def get(self, url, expect=200):
+        response = self.client.get(url, environ_base=self.ENVIRON)
+        body = response.get_data()
+        if response.status_code != expect:
+            raise RuntimeError(f"GET {url}: {response.status_code} (expected {expect})")
+        return body
+
+    def stream(self, url, expect=200):
+        """GET without buffering the body; returns the number of bytes read."""
+        response = self.client.get(url, buffered=False, environ_base=self.ENVIRON)
+        if response.status_code != expect:
+            raise RuntimeError(f"GET {url}: {response.status_code} (expected {expect})")
+        size = 0
+        for chunk in response.response:
+            size += len(chunk)
+        response.close()
+        return size

@@ -1,0 +1,228 @@
+"""The benchmark scenarios. Each takes the :class:`~bench.harness.Odoo`
+library and returns ``(ours, anchor)`` measures (anchor may be None)."""
+
+import base64
+import os
+
+from .harness import Measure, WebClient, measure
+
+SCENARIOS = {}
+
+
+def scenario(func):
+    SCENARIOS[func.__name__] = func
+    return func
+
+
+def _small_pdf():
+    import io  # noqa: PLC0415
+
+    from reportlab.pdfgen import canvas  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    pdf.drawString(72, 720, "Benchmark deliverable")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _portal_user(env, login, company_name):
+    user = env["res.users"].search([("login", "=", login)])
+    if user:
+        return user
+    partner = env["res.partner"].create(
+        {"name": company_name, "is_company": True, "email": f"{login}@example.com"}
+    )
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "login": login,
+                "password": login,
+                "partner_id": partner.id,
+                "groups_id": [(6, 0, env.ref("base.group_portal").ids)],
+            }
+        )
+    )
+
+
+def _invoices(env, partner, count, deliverables_each, ref_prefix, pay=False):
+    """``count`` posted invoices for ``partner``, each with deliverables (batched)."""
+    existing = env["account.move"].search([("ref", "=like", f"{ref_prefix}%")], order="id")
+    if len(existing) == count:
+        return existing
+    invoices = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "ref": f"{ref_prefix}{n:04d}",
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Study", "quantity": 1, "price_unit": 1000.0, "tax_ids": []})
+                ],
+            }
+            for n in range(count)
+        ]
+    )
+    pdf = base64.b64encode(_small_pdf())
+    env["account.move.deliverable"].create(
+        [
+            {"move_id": invoice.id, "name": f"Document {n}", "file": pdf, "file_name": f"doc{n}.pdf"}
+            for invoice in invoices
+            for n in range(deliverables_each)
+        ]
+    )
+    invoices.action_post()
+    if pay:
+        env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoices.ids
+        ).create({"group_payment": False})._create_payments()
+    return invoices
+
+
+@scenario
+def portal_documents(lib):
+    """/my/documents and the invoice page with 1 and with 200 deliverables,
+    against Odoo's /my/invoices on the same data."""
+    with lib.env_cursor() as env:
+        one = _portal_user(env, "bench_one", "Bench One")
+        many = _portal_user(env, "bench_many", "Bench Many")
+        inv_one = _invoices(env, one.partner_id, 1, 1, "BENCH-ONE-")
+        _invoices(env, many.partner_id, 50, 4, "BENCH-MANY-")
+        inv_big = _invoices(env, many.partner_id, 1, 200, "BENCH-BIG-")
+        urls = {
+            "one_invoice": inv_one.get_portal_url(),
+            "big_invoice": inv_big.get_portal_url(),
+        }
+    web_one = WebClient(lib).login("bench_one", "bench_one")
+    web_many = WebClient(lib).login("bench_many", "bench_many")
+    # The pages really list what we measure them with.
+    _expect_rows(web_one.get("/my/documents"), 1)
+    _expect_rows(web_many.get("/my/documents?filterby=all"), 20)  # one page of 20
+    _expect_rows(web_one.get(urls["one_invoice"]), 1)
+    _expect_rows(web_many.get(urls["big_invoice"]), 200)
+    docs_1 = measure(lambda: web_one.get("/my/documents"))
+    docs_200 = measure(lambda: web_many.get("/my/documents?filterby=all"))
+    page_1 = measure(lambda: web_one.get(urls["one_invoice"]))
+    page_200 = measure(lambda: web_many.get(urls["big_invoice"]))
+    anchor = measure(lambda: web_many.get("/my/invoices"))
+    docs_200.extra = {
+        "queries_1": docs_1.queries,
+        "queries_200": docs_200.queries,
+        "invoice_page_queries_1": page_1.queries,
+        "invoice_page_queries_200": page_200.queries,
+        "invoice_page_ratio": f"{page_200.time_s / anchor.time_s:.2f}",
+    }
+    return docs_200, anchor
+
+
+@scenario
+def download_large(lib):
+    """Streaming a 200 MB released deliverable through our route, against
+    Odoo's /web/content serving the same attachment."""
+    size = 200 * 1024 * 1024
+    with lib.env_cursor() as env:
+        user = _portal_user(env, "bench_one", "Bench One")
+        deliverable = env["account.move.deliverable"].search([("name", "=", "Large deliverable")], limit=1)
+        if not deliverable:
+            invoice = _invoices(env, user.partner_id, 1, 0, "BENCH-LARGE-")
+            deliverable = env["account.move.deliverable"].create(
+                {
+                    "move_id": invoice.id,
+                    "name": "Large deliverable",
+                    "file": base64.b64encode(os.urandom(size)),
+                    "file_name": "large.bin",
+                }
+            )
+            env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+        assert deliverable.state == "released", deliverable.state
+        attachment = env["ir.attachment"].search(
+            [
+                ("res_model", "=", "account.move.deliverable"),
+                ("res_id", "=", deliverable.id),
+                ("res_field", "=", "file"),
+            ]
+        )
+        url = deliverable._get_download_url()
+        anchor_url = f"/web/content/{attachment.id}?download=true"
+    web = WebClient(lib).login("bench_one", "bench_one")
+    admin = WebClient(lib).login("admin", "admin")
+    ours = measure(lambda: _expect(web.stream(url), size), repeat=2, warmup=0)
+    anchor = measure(lambda: _expect(admin.stream(anchor_url), size), repeat=2, warmup=0)
+    ours.extra = {"file_mb": size // (1024 * 1024)}
+    return ours, anchor
+
+
+def _expect_rows(body, count):
+    rows = body.count(
+        b'class="d-flex flex-wrap align-items-center gap-2 py-2 border-bottom o_pbd_deliverable"'
+    )
+    if rows != count:
+        raise RuntimeError(f"the page lists {rows} deliverables, expected {count}")
+
+
+def _expect(got, size):
+    if got != size:
+        raise RuntimeError(f"streamed {got} bytes, expected {size}")
+
+
+@scenario
+def release_on_payment(lib):
+    """Registering a payment on an invoice with 5 deliverables (released and
+    the client emailed, pre-commit hook included), against the same payment
+    on an invoice without deliverables."""
+    with lib.env_cursor() as env:
+        user = _portal_user(env, "bench_pay", "Bench Pay")
+        partner = user.partner_id
+        with_docs = _fresh_invoices(env, partner, 4, 5)
+        without = _fresh_invoices(env, partner, 4, 0)
+
+        def pay(invoices):
+            def run():
+                invoice = invoices.pop()
+                env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoice.ids
+                ).create({})._create_payments()
+                env.cr.flush()  # flush and run the pre-commit hooks, as the commit would
+                assert invoice.pbd_deliverable_ids.mapped("state") in ([], ["released"] * 5)
+
+            return run
+
+        ours = measure(pay(list(with_docs)), repeat=3, warmup=1)
+        anchor = measure(pay(list(without)), repeat=3, warmup=1)
+        ours.extra = {"added_queries": ours.queries - anchor.queries}
+        env.cr.rollback()
+    return ours, anchor
+
+
+def _fresh_invoices(env, partner, count, deliverables_each):
+    pdf = base64.b64encode(_small_pdf())
+    invoices = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Study", "quantity": 1, "price_unit": 500.0, "tax_ids": []})
+                ],
+            }
+            for _ in range(count)
+        ]
+    )
+    env["account.move.deliverable"].create(
+        [
+            {"move_id": invoice.id, "name": f"Doc {n}", "file": pdf, "file_name": f"d{n}.pdf"}
+            for invoice in invoices
+            for n in range(deliverables_each)
+        ]
+    )
+    invoices.action_post()
+    env.flush_all()
+    return invoices
+
+
+__all__ = ["SCENARIOS", "Measure"]

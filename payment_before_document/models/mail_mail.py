@@ -1,0 +1,38 @@
+import hashlib
+import logging
+
+from odoo import models
+
+_logger = logging.getLogger(__name__)
+
+
+class MailMail(models.Model):
+    """No outgoing email carries a locked deliverable, whoever attached it."""
+
+    _inherit = "mail.mail"
+
+    def _prepare_outgoing_list(self, mail_server=False, recipients_follower_status=None):
+        emails = super()._prepare_outgoing_list(
+            mail_server=mail_server, recipients_follower_status=recipients_follower_status
+        )
+        attachments = [att for email in emails for att in email.get("attachments") or []]
+        if not attachments:
+            return emails
+        digests = {hashlib.sha256(raw).hexdigest() for _name, raw, _mime in attachments}
+        locked = set(
+            self.env["account.move.deliverable"]
+            .sudo()
+            .search([("checksum", "in", list(digests)), ("state", "=", "locked")])
+            .mapped("checksum")
+        )
+        if not locked:
+            return emails
+        for email in emails:
+            kept = [att for att in email["attachments"] if hashlib.sha256(att[1]).hexdigest() not in locked]
+            removed = len(email["attachments"]) - len(kept)
+            if removed:
+                _logger.info(
+                    "mail.mail %s: %d locked deliverable(s) removed from the attachments", self.id, removed
+                )
+                email["attachments"] = kept
+        return emails
