@@ -23,6 +23,7 @@
         "views/res_config_settings_views.xml",
         "views/portal_templates.xml",
         "views/how_it_works_templates.xml",
+        "views/res_partner_access_announce_views.xml",
     ],
     "demo": [
         "demo/payment_before_document_demo.xml",

@@ -74,6 +74,7 @@ class AccountMove(models.Model):
             return
         self.message_post_with_source(
             template,
+            message_type="comment",
             subtype_xmlid="mail.mt_comment",
             partner_ids=self.partner_id.ids,
         )
