@@ -224,3 +224,49 @@ class TestDeliverableAccess(PbdHttpTestCommon):
         response = self.url_open("/payment-before-access")
         self.assertEqual(response.status_code, 200)
         self.assertIn("o_pbd_how_it_works", response.text)
+
+
+@tagged("post_install", "-at_install")
+class TestDeliverableAccessMore(PbdHttpTestCommon):
+    """Report, share and pagination routes."""
+
+    ROW = 'data-deliverable-id="'
+
+    def test_invoice_report_route_does_not_carry_the_deliverable(self):
+        invoice = self._pbd_invoice()
+        self.authenticate("pbd_client", "pbd_client")
+        response = self.url_open(f"{invoice.get_portal_url(report_type='pdf')}&download=true")
+        self.assertEqual(response.status_code, 200)
+        # (In test mode Odoo renders reports as HTML instead of calling wkhtmltopdf.)
+        self.assertIn(invoice.name.encode(), response.content, "the invoice itself is served")
+        self.assertNotIn(self.pdf_bytes, response.content)
+        html = self.url_open(invoice.get_portal_url(report_type="html")).text
+        self.assertNotIn(f"/my/documents/{invoice.pbd_deliverable_ids.id}/download", html)
+
+    def test_share_link_is_not_payment(self):
+        invoice = self._pbd_invoice()
+        deliverable = invoice.pbd_deliverable_ids
+        share = (
+            self.env["portal.share"]
+            .with_context(active_model="account.move", active_id=invoice.id)
+            .create({"partner_ids": [(6, 0, self.other_partner.ids)]})
+        )
+        self.assertIn("access_token=", share.share_link)
+        token = share.share_link.split("access_token=")[1].split("&")[0]
+        self.authenticate(None, None)
+        page = self.url_open(share.share_link).text
+        self.assertIn(deliverable.name, page, "the shared invoice page shows the document, locked")
+        response = self.url_open(deliverable._get_download_url(token), allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertNotIn(self.pdf_bytes, response.content)
+
+    def test_my_documents_pagination(self):
+        invoice = self._pbd_invoice(deliverables=[{"name": f"Part {n:02d}"} for n in range(25)])
+        self.authenticate("pbd_client", "pbd_client")
+        first = self.url_open("/my/documents?sortby=name").text
+        second = self.url_open("/my/documents/page/2?sortby=name").text
+        self.assertEqual(first.count(self.ROW), 20)
+        self.assertEqual(second.count(self.ROW), 5)
+        ids = invoice.pbd_deliverable_ids.sorted("name").ids
+        self.assertIn(f'{self.ROW}{ids[0]}"', first)
+        self.assertIn(f'{self.ROW}{ids[-1]}"', second)
