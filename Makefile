@@ -1,5 +1,5 @@
 # The project's commands; each one calls tools/pbd, which does the work.
-.PHONY: setup demo demo-reset test test-upstream test-lifecycle lint bench readme ci
+.PHONY: setup demo demo-reset test test-upstream test-lifecycle lint bench readme i18n
 
 setup:
 	tools/pbd setup
@@ -27,3 +27,6 @@ bench:
 
 readme:
 	tools/pbd readme
+
+i18n:
+	tools/pbd i18n

@@ -14,6 +14,14 @@ class AccountMove(models.Model):
         string="Deliverable count", compute="_compute_pbd_deliverable_count"
     )
     pbd_locked_count = fields.Integer(string="Locked deliverables", compute="_compute_pbd_deliverable_count")
+    pbd_upload_ids = fields.Many2many(
+        "ir.attachment",
+        string="Add files",
+        compute="_compute_pbd_upload_ids",
+        inverse="_inverse_pbd_upload_ids",
+        help="Select several files at once: each becomes a deliverable, released at full payment "
+        "(or as the company settings say).",
+    )
     pbd_access_exempted = fields.Boolean(
         string="Access before payment",
         readonly=True,
@@ -27,6 +35,28 @@ class AccountMove(models.Model):
         for move in self:
             move.pbd_deliverable_count = len(move.pbd_deliverable_ids)
             move.pbd_locked_count = len(move.pbd_deliverable_ids.filtered(lambda d: d.state == "locked"))
+
+    def _compute_pbd_upload_ids(self):
+        self.pbd_upload_ids = False
+
+    def _inverse_pbd_upload_ids(self):
+        """Turn files uploaded in one go into deliverables, then drop the uploads."""
+        for move in self:
+            uploads = move.pbd_upload_ids
+            if not uploads:
+                continue
+            self.env["account.move.deliverable"].create(
+                [
+                    {
+                        "move_id": move.id,
+                        "name": (upload.name or "").rsplit(".", 1)[0] or upload.name,
+                        "file": upload.datas,
+                        "file_name": upload.name,
+                    }
+                    for upload in uploads
+                ]
+            )
+            uploads.unlink()
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

@@ -270,3 +270,22 @@ class TestDeliverableAccessMore(PbdHttpTestCommon):
         ids = invoice.pbd_deliverable_ids.sorted("name").ids
         self.assertIn(f'{self.ROW}{ids[0]}"', first)
         self.assertIn(f'{self.ROW}{ids[-1]}"', second)
+
+    def test_portal_pages_survive_bad_files_and_say_why(self):
+        from .common import make_corrupt_pdf, make_encrypted_pdf  # noqa: PLC0415
+
+        invoice = self._pbd_invoice(
+            deliverables=[
+                {"name": "Broken", "file": make_corrupt_pdf(), "file_name": "broken.pdf"},
+                {"name": "Protected", "file": make_encrypted_pdf(), "file_name": "protected.pdf"},
+                {"name": "Sheet", "file": b"PK\x03\x04 sheet", "file_name": "sheet.xlsx"},
+            ]
+        )
+        self.authenticate("pbd_client", "pbd_client")
+        for url in (invoice.get_portal_url(), "/my/documents"):
+            response = self.url_open(url)
+            self.assertEqual(response.status_code, 200, url)
+            self.assertEqual(response.text.count(self.ROW), 3, url)
+            self.assertIn("Unreadable PDF: no preview", response.text)
+            self.assertIn("Encrypted PDF: no preview", response.text)
+            self.assertIn("Not a PDF: no preview", response.text)

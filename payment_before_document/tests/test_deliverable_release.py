@@ -194,3 +194,30 @@ class TestDeliverableRelease(PbdTestCommon):
         self.assertEqual(invoice.pbd_deliverable_ids.page_count, 4)
         action = invoice.action_view_pbd_deliverables()
         self.assertEqual(action["domain"], [("move_id", "=", invoice.id)])
+
+    def test_several_files_uploaded_at_once_become_deliverables(self):
+        invoice = self._pbd_invoice(post=False, deliverables=[])
+        uploads = self.env["ir.attachment"].create(
+            [
+                {
+                    "name": "survey.pdf",
+                    "raw": self.pdf_bytes,
+                    "res_model": "account.move",
+                    "res_id": invoice.id,
+                },
+                {
+                    "name": "take-off.xlsx",
+                    "raw": b"PK\x03\x04 sheet",
+                    "res_model": "account.move",
+                    "res_id": invoice.id,
+                },
+            ]
+        )
+        with Form(invoice) as form:
+            for upload in uploads:
+                form.pbd_upload_ids.add(upload)
+        deliverables = invoice.pbd_deliverable_ids.sorted("id")
+        self.assertEqual(deliverables.mapped("name"), ["survey", "take-off"])
+        self.assertEqual(deliverables.mapped("file_name"), ["survey.pdf", "take-off.xlsx"])
+        self.assertEqual(deliverables[0].page_count, 4)
+        self.assertFalse(uploads.exists(), "the temporary uploads are removed")
