@@ -16,6 +16,8 @@
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "report/pbd_followup_reports.xml",
+        "data/pbd_followup_data.xml",
         "views/account_move_deliverable_views.xml",
         "views/account_move_deliverable_download_views.xml",
         "views/account_move_views.xml",
@@ -24,6 +26,9 @@
         "views/portal_templates.xml",
         "views/how_it_works_templates.xml",
         "views/res_partner_access_announce_views.xml",
+        "views/pbd_followup_level_views.xml",
+        "views/pbd_followup_history_views.xml",
+        "views/pbd_followup_call_outcome_views.xml",
     ],
     "demo": [
         "demo/payment_before_document_demo.xml",

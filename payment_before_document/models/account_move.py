@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -29,6 +31,94 @@ class AccountMove(models.Model):
         tracking=True,
         help="Set at posting when the client was trusted: its deliverables are available before payment.",
     )
+
+    # Follow-up -------------------------------------------------------
+    pbd_followup_level_id = fields.Many2one(
+        "pbd.followup.level",
+        string="Follow-up level",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The last follow-up level this invoice was reminded at (each level is sent once).",
+    )
+    pbd_followup_date = fields.Date(string="Last follow-up", copy=False, readonly=True)
+    pbd_followup_next_date = fields.Date(
+        string="Next follow-up",
+        compute="_compute_pbd_followup_next_date",
+        store=True,
+        index=True,
+        help="When the next follow-up level applies to this invoice.",
+    )
+    pbd_dispute = fields.Boolean(
+        string="Disputed", copy=False, tracking=True, help="A disputed invoice is left out of the follow-up."
+    )
+    pbd_dispute_note = fields.Char(string="Dispute", copy=False)
+    pbd_followup_history_ids = fields.Many2many(
+        "pbd.followup.history",
+        "pbd_followup_history_account_move_rel",
+        "move_id",
+        "history_id",
+        string="Follow-up history",
+        readonly=True,
+        copy=False,
+    )
+
+    @api.depends(
+        "move_type", "state", "payment_state", "invoice_date_due", "pbd_followup_level_id", "company_id"
+    )
+    def _compute_pbd_followup_next_date(self):
+        levels_by_company = {}
+        for move in self:
+            if not move._pbd_is_followed_up():
+                move.pbd_followup_next_date = False
+                continue
+            company = move.company_id
+            if company.id not in levels_by_company:
+                levels_by_company[company.id] = self.env["pbd.followup.level"]._levels_for(company)
+            level = move._pbd_next_level(levels_by_company[company.id])
+            move.pbd_followup_next_date = (
+                (move.invoice_date_due + timedelta(days=level.delay)) if level else False
+            )
+
+    def _pbd_is_followed_up(self):
+        self.ensure_one()
+        return (
+            self.move_type == "out_invoice"
+            and self.state == "posted"
+            and self.payment_state in ("not_paid", "partial")
+            and bool(self.invoice_date_due)
+        )
+
+    @staticmethod
+    def _pbd_level_key(level):
+        return (level.delay, level.sequence, level.id)
+
+    def _pbd_next_level(self, levels):
+        """The first level after the one this invoice reached."""
+        self.ensure_one()
+        current = self.pbd_followup_level_id
+        for level in levels:
+            if not current or self._pbd_level_key(level) > self._pbd_level_key(current):
+                return level
+        return levels.browse()
+
+    def _pbd_applicable_level(self, levels, on_date):
+        """The highest level due on ``on_date`` that this invoice has not had yet."""
+        self.ensure_one()
+        days = (on_date - self.invoice_date_due).days
+        current = self.pbd_followup_level_id
+        best = levels.browse()
+        for level in levels:
+            if level.delay <= days and (
+                not current or self._pbd_level_key(level) > self._pbd_level_key(current)
+            ):
+                best = level
+        return best
+
+    def action_pbd_followup_send(self):
+        """Send now the follow-up these invoices' clients need."""
+        runs = self.env["pbd.followup.run"]._run_for_partners(self.commercial_partner_id)
+        return runs._pbd_notify_action()
 
     @api.depends("pbd_deliverable_ids.state")
     def _compute_pbd_deliverable_count(self):

@@ -6,3 +6,5 @@ from . import test_portal_tour
 from . import test_copies_and_emails
 from . import test_announce
 from . import test_i18n
+from . import test_penalties
+from . import test_followup

@@ -1,0 +1,436 @@
+import base64
+from collections import defaultdict
+from dataclasses import dataclass, field
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import split_every
+
+_logger = logging.getLogger(__name__)
+
+BATCH = 200  # clients per batch: memory stays flat over large runs
+
+
+@dataclass
+class FollowupAction:
+    """What one client needs today: a level, the invoices that trigger it."""
+
+    partner: object
+    level: object
+    trigger_moves: object  # invoices whose level this communication sets
+    applied: dict = field(default_factory=dict)  # move id -> level reached
+
+
+class PbdFollowupRun(models.Model):
+    """One execution of the follow-up: by the daily job or by a person.
+
+    It finds what each client needs on its date, reads every invoice again
+    right before acting (a client who paid an hour ago gets nothing), sends
+    one communication per client and level through each of the level's
+    channels, and records everything in the history.
+    """
+
+    _name = "pbd.followup.run"
+    _description = "Follow-up Run"
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name")
+    date = fields.Date(required=True, default=fields.Date.context_today, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, readonly=True
+    )
+    mode = fields.Selection(
+        [("auto", "Unattended"), ("manual", "After review")], required=True, default="manual", readonly=True
+    )
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
+    history_ids = fields.One2many("pbd.followup.history", "run_id", readonly=True)
+    partner_count = fields.Integer(readonly=True)
+    error_count = fields.Integer(readonly=True)
+    letter_id = fields.Many2one("ir.attachment", string="Letters to print", readonly=True)
+
+    @api.depends("date", "mode")
+    def _compute_name(self):
+        modes = dict(self._fields["mode"]._description_selection(self.env))
+        for run in self:
+            run.name = f"{run.date} – {modes.get(run.mode, '')}"
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_run(self):
+        """Daily: execute the unattended levels for every company."""
+        runs = self.browse()
+        levels_by_company = self.env["pbd.followup.level"]._read_group([], ["company_id"])
+        for (company,) in levels_by_company:
+            run = self.with_company(company).create({"company_id": company.id, "mode": "auto"})
+            run._execute(auto_only=True)
+            runs |= run
+        return runs
+
+    @api.model
+    def _run_for_partners(self, partners, on_date=None):
+        """Execute what these clients need now (review list, "Send now")."""
+        runs = self.browse()
+        by_company = defaultdict(lambda: self.env["res.partner"])
+        for partner in partners.commercial_partner_id:
+            by_company[partner.company_id or self.env.company] |= partner
+        for company, company_partners in by_company.items():
+            run = self.with_company(company).create(
+                {
+                    "company_id": company.id,
+                    "mode": "manual",
+                    "date": on_date or fields.Date.context_today(self),
+                }
+            )
+            run._execute(partners=company_partners)
+            runs |= run
+        return runs
+
+    # ------------------------------------------------------------------
+    # What is needed
+    # ------------------------------------------------------------------
+    @api.model
+    def _followup_domain(self, company, on_date, partners=None):
+        domain = [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("company_id", "=", company.id),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("pbd_followup_next_date", "<=", on_date),
+            ("pbd_dispute", "=", False),
+            ("commercial_partner_id.pbd_followup_excluded", "=", False),
+        ]
+        if partners is not None:
+            domain.append(("commercial_partner_id", "in", partners.commercial_partner_id.ids))
+        return domain
+
+    @api.model
+    def _compute_actions(self, company, on_date, partners=None):
+        """The actions due on ``on_date``, read fresh from the database."""
+        self.env.invalidate_all()  # the state of every invoice is read again
+        levels = self.env["pbd.followup.level"]._levels_for(company)
+        if not levels:
+            return []
+        moves = self.env["account.move"].search(self._followup_domain(company, on_date, partners))
+        by_partner = defaultdict(list)
+        for move in moves:
+            by_partner[move.commercial_partner_id].append(move)
+        actions = []
+        for partner, partner_moves in by_partner.items():
+            if partner.pbd_promise_date and partner.pbd_promise_date >= on_date:
+                continue  # paused until the promised date
+            applied = {}
+            for move in partner_moves:
+                level = move._pbd_applicable_level(levels, on_date)
+                if level:
+                    applied[move.id] = level
+            if not applied:
+                continue
+            top = max(applied.values(), key=lambda lvl: (lvl.delay, lvl.sequence, lvl.id))
+            trigger = self.env["account.move"].browse(list(applied))
+            actions.append(FollowupAction(partner, top, trigger, applied))
+        return actions
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+    def _execute(self, partners=None, auto_only=False):
+        self.ensure_one()
+        actions = self._compute_actions(self.company_id, self.date, partners)
+        if auto_only:
+            actions = [action for action in actions if action.level.auto_execute]
+        self.partner_count = len(actions)
+        letters = self.env["pbd.followup.history"]
+        for batch in split_every(BATCH, actions, list):
+            letters |= self._execute_batch(batch)
+            self.env.flush_all()
+            self.env.invalidate_all()  # memory stays flat from one batch to the next
+        if letters:
+            self._render_letters(letters)
+        self.error_count = self.env["pbd.followup.history"].search_count(
+            [("run_id", "=", self.id), ("state", "=", "error")]
+        )
+        return True
+
+    def _execute_batch(self, actions):
+        """Send one batch; return the history rows of its letters (rendered at the end)."""
+        Partner = self.env["res.partner"]
+        values = Partner._pbd_followup_values_batch(
+            Partner.browse([a.partner.id for a in actions]), self.company_id, self.date
+        )
+        by_level = defaultdict(list)
+        for action in actions:
+            by_level[action.level].append(action)
+        history_vals = []
+        letter_partners = []
+        for level, level_actions in by_level.items():
+            for channel in level._channels():
+                if channel == "letter":
+                    letter_partners += [(level, action) for action in level_actions]
+                    continue
+                method = getattr(self, f"_send_{channel}")
+                history_vals += method(level, level_actions, values)
+        letter_vals = [
+            self._history_vals(level, action, values, "letter", result=self.env._("To print"))
+            for level, action in letter_partners
+        ]
+        histories = self.env["pbd.followup.history"].create(history_vals + letter_vals)
+        self._record_levels(actions)
+        return histories.filtered(lambda h: h.channel == "letter")
+
+    def _record_levels(self, actions):
+        by_level = defaultdict(list)
+        for action in actions:
+            for move_id, level in action.applied.items():
+                by_level[level.id].append(move_id)
+        for level_id, move_ids in by_level.items():
+            self.env["account.move"].browse(move_ids).write(
+                {"pbd_followup_level_id": level_id, "pbd_followup_date": self.date}
+            )
+
+    def _history_vals(self, level, action, values, channel, state="done", error=False, result=False, **extra):
+        partner_values = values[action.partner.id]
+        return {
+            "run_id": self.id,
+            "date": self.date,
+            "partner_id": action.partner.id,
+            "level_id": level.id,
+            "company_id": self.company_id.id,
+            "channel": channel,
+            "state": state,
+            "error": error,
+            "result": result,
+            "move_ids": [(6, 0, partner_values["moves"].ids)],
+            "currency_id": partner_values["currency"].id,
+            "amount_due": partner_values["amount_due"],
+            "penalty_amount": partner_values["penalty_total"],
+            "locked_document_count": len(partner_values["locked_deliverables"]),
+            **extra,
+        }
+
+    # Channels ----------------------------------------------------------
+    def _send_email(self, level, actions, values):
+        vals = []
+        template = level.email_template_id
+        if not template:
+            return [
+                self._history_vals(
+                    level, a, values, "email", "error", self.env._("No email template on the level.")
+                )
+                for a in actions
+            ]
+        with_email = [a for a in actions if a.partner.email]
+        vals += [
+            self._history_vals(level, a, values, "email", "error", self.env._("No email address."))
+            for a in actions
+            if not a.partner.email
+        ]
+        if not with_email:
+            return vals
+        try:
+            mails = template.with_context(pbd_followup_values=values).send_mail_batch(
+                [a.partner.id for a in with_email]
+            )
+        except Exception as exc:
+            _logger.exception("Follow-up email rendering failed for level %s", level.id)
+            return vals + [
+                self._history_vals(level, a, values, "email", "error", str(exc)[:250]) for a in with_email
+            ]
+        mail_by_partner = {mail.res_id: mail for mail in mails}
+        for action in with_email:
+            mail = mail_by_partner.get(action.partner.id)
+            if mail and level.attach_invoices:
+                mail.attachment_ids = [
+                    (4, att.id) for att in self._invoice_attachments(values[action.partner.id])
+                ]
+            vals.append(
+                self._history_vals(
+                    level,
+                    action,
+                    values,
+                    "email",
+                    result=self.env._("Queued"),
+                    mail_id=mail.id if mail else False,
+                )
+            )
+        return vals
+
+    def _invoice_attachments(self, partner_values):
+        """The PDFs of the invoices (never a deliverable), rendered on demand."""
+        attachments = self.env["ir.attachment"]
+        report = self.env.ref("account.account_invoices")
+        for move in partner_values["moves"]:
+            pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, move.ids)
+            attachments |= self.env["ir.attachment"].create(
+                {
+                    "name": f"{move.name.replace('/', '_')}.pdf",
+                    "raw": pdf,
+                    "res_model": "mail.message",
+                    "res_id": 0,
+                    "mimetype": "application/pdf",
+                }
+            )
+        return attachments
+
+    def _send_sms(self, level, actions, values):
+        vals = []
+        template = level.sms_template_id
+        if not template:
+            return [
+                self._history_vals(
+                    level, a, values, "sms", "error", self.env._("No SMS template on the level.")
+                )
+                for a in actions
+            ]
+        numbers = {}
+        for action in actions:
+            partner = action.partner
+            raw = partner.mobile or partner.phone
+            number = partner._phone_format(number=raw, country=partner.country_id) if raw else False
+            if number:
+                numbers[partner.id] = number
+            else:
+                vals.append(
+                    self._history_vals(
+                        level,
+                        action,
+                        values,
+                        "sms",
+                        "error",
+                        self.env._("Invalid mobile number: %s", raw)
+                        if raw
+                        else self.env._("No mobile number."),
+                    )
+                )
+        if not numbers:
+            return vals
+        bodies = template.with_context(pbd_followup_values=values)._render_field(
+            "body", list(numbers), compute_lang=True
+        )
+        sms_records = (
+            self.env["sms.sms"]
+            .sudo()
+            .create(
+                [
+                    {"number": numbers[partner_id], "body": bodies[partner_id], "partner_id": partner_id}
+                    for partner_id in numbers
+                ]
+            )
+        )
+        sms_by_partner = {sms.partner_id.id: sms for sms in sms_records}
+        for action in actions:
+            if action.partner.id in numbers:
+                vals.append(
+                    self._history_vals(
+                        level,
+                        action,
+                        values,
+                        "sms",
+                        result=self.env._("Queued"),
+                        sms_id=sms_by_partner[action.partner.id].id,
+                    )
+                )
+        return vals
+
+    def _schedule_activities(self, level, actions, values, channel, activity_type, users, note_field):
+        activity_vals = []
+        for action in actions:
+            partner_values = values[action.partner.id]
+            note = level[note_field] or ""
+            activity_vals.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": action.partner.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._(
+                        "%(level)s: %(amount)s overdue",
+                        level=level.name,
+                        amount=partner_values["amount_due_display"],
+                    ),
+                    "note": note,
+                    "user_id": users(action).id,
+                    "date_deadline": self.date,
+                }
+            )
+        activities = self.env["mail.activity"].sudo().create(activity_vals)
+        return [
+            self._history_vals(
+                level, action, values, channel, result=self.env._("Planned"), activity_id=activity.id
+            )
+            for action, activity in zip(actions, activities, strict=True)
+        ]
+
+    def _send_call(self, level, actions, values):
+        return self._schedule_activities(
+            level,
+            actions,
+            values,
+            "call",
+            self.env.ref("mail.mail_activity_data_call"),
+            lambda action: action.partner._pbd_followup_responsible(),
+            "call_script",
+        )
+
+    def _send_manager(self, level, actions, values):
+        return self._schedule_activities(
+            level,
+            actions,
+            values,
+            "manager",
+            self.env.ref("mail.mail_activity_data_todo"),
+            lambda action: level.manager_id or action.partner._pbd_followup_responsible(),
+            "letter_body",
+        )
+
+    def _render_letters(self, letters):
+        """All the run's letters in one PDF: one wkhtmltopdf process, not one per client."""
+        values = self.env["res.partner"]._pbd_followup_values_batch(
+            letters.partner_id, self.company_id, self.date
+        )
+        report = self.env.ref("payment_before_document.action_report_pbd_followup_letter")
+        try:
+            pdf, _type = (
+                self.env["ir.actions.report"]
+                .with_context(pbd_followup_values=values)
+                ._render_qweb_pdf(report, letters.ids)
+            )
+        except Exception as exc:
+            _logger.exception("Follow-up letters could not be rendered")
+            letters.write({"state": "error", "error": str(exc)[:250]})
+            return
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._("Follow-up letters %s.pdf", self.date),
+                "datas": base64.b64encode(pdf),
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf",
+            }
+        )
+        self.letter_id = attachment
+        letters.write({"letter_id": attachment.id})
+
+    def _pbd_notify_action(self):
+        sent = sum(self.mapped("partner_count"))
+        errors = sum(self.mapped("error_count"))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if errors else "success",
+                "message": self.env._(
+                    "Follow-up sent to %(count)s customer(s), %(errors)s error(s): see the history.",
+                    count=sent,
+                    errors=errors,
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_view_history(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "payment_before_document.action_pbd_followup_history"
+        )
+        action["domain"] = [("run_id", "in", self.ids)]
+        return action
