@@ -226,3 +226,129 @@ def _fresh_invoices(env, partner, count, deliverables_each):
 
 
 __all__ = ["SCENARIOS", "Measure"]
+
+
+FOLLOWUP_CLIENTS = int(os.environ.get("PBD_BENCH_FOLLOWUP_CLIENTS", "2000"))
+FOLLOWUP_INVOICES_EACH = 5
+BENCH_LEVELS = ((7, "friendly"), (20, "firm"), (35, "formal_notice"))
+
+
+def _followup_data(env, clients):
+    """``clients`` companies with 5 posted invoices each, due 10 to 60 days ago
+    (batched ORM creation; built once and kept in the bench database)."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from odoo import fields  # noqa: PLC0415
+
+    prefix = "BENCH-FU-"
+    partners = env["res.partner"].search([("ref", "=like", f"{prefix}%")], order="id")
+    today = fields.Date.context_today(env["res.partner"])
+    if len(partners) < clients:
+        start = len(partners)
+        new = env["res.partner"].create(
+            [
+                {
+                    "name": f"Client {n:05d}",
+                    "ref": f"{prefix}{n:05d}",
+                    "is_company": True,
+                    "email": f"client{n:05d}@example.com",
+                }
+                for n in range(start, clients)
+            ]
+        )
+        for chunk in [new[i : i + 250] for i in range(0, len(new), 250)]:
+            moves = env["account.move"].create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "invoice_date": today - timedelta(days=70),
+                        "invoice_date_due": today - timedelta(days=10 + 10 * k + partner.id % 7),
+                        "invoice_line_ids": [
+                            (
+                                0,
+                                0,
+                                {"name": "Study", "quantity": 1, "price_unit": 300.0 + 10 * k, "tax_ids": []},
+                            )
+                        ],
+                    }
+                    for partner in chunk
+                    for k in range(FOLLOWUP_INVOICES_EACH)
+                ]
+            )
+            moves.action_post()
+            # Posting recomputes the due date from the payment terms: put ours back.
+            for move in moves:
+                index = int(move.invoice_line_ids[:1].price_unit - 300) // 10
+                move.invoice_date_due = today - timedelta(days=10 + 10 * index + move.partner_id.id % 7)
+            env.cr.commit()
+            env.invalidate_all()
+        partners = env["res.partner"].search([("ref", "=like", f"{prefix}%")], order="id")
+    return partners[:clients], today
+
+
+def _bench_levels(env, company):
+    """Three email levels at 7, 20 and 35 days, like the OCA policy of the anchor."""
+    Level = env["pbd.followup.level"]
+    wanted = [f"Bench {days} days" for days, _key in BENCH_LEVELS]
+    Level.search([("company_id", "=", company.id), ("name", "not in", wanted)]).active = False
+    for (days, key), name in zip(BENCH_LEVELS, wanted, strict=True):
+        if not Level.search([("company_id", "=", company.id), ("name", "=", name)]):
+            Level.create(
+                {
+                    "name": name,
+                    "company_id": company.id,
+                    "delay": days,
+                    "auto_execute": True,
+                    "send_email": True,
+                    "email_template_id": env.ref(f"payment_before_document.mail_template_followup_{key}").id,
+                }
+            )
+
+
+@scenario
+def followup_run(lib):
+    """The daily run over 10,000 overdue invoices of 2,000 clients, every email
+    queued, against OCA account_credit_control computing its lines and
+    queuing its emails for the same invoices (both rolled back)."""
+    from . import oca_credit_control  # noqa: PLC0415
+
+    with lib.env_cursor() as env:
+        company = env.ref("base.main_company")
+        partners, today = _followup_data(env, FOLLOWUP_CLIENTS)
+        _bench_levels(env, company)
+        oca_credit_control.prepare(env, partners, attach_pdf=False)
+        invoice_count = env["account.move"].search_count(
+            [("partner_id", "in", partners.ids), ("payment_state", "=", "not_paid")]
+        )
+    counts = {}
+
+    def ours():
+        with lib.env_cursor() as env:
+            mails_before = env["mail.mail"].search_count([])
+            env["pbd.followup.run"]._cron_run()
+            env.flush_all()
+            counts["ours_mails"] = env["mail.mail"].search_count([]) - mails_before
+            env.cr.rollback()
+
+    def theirs():
+        with lib.env_cursor() as env:
+            result = oca_credit_control.run(env, today)
+            env.flush_all()
+            counts["oca_mails"] = result["mail_outgoing"]
+            counts["oca_lines"] = result["lines"]
+            env.cr.rollback()
+
+    ours_measure = measure(ours, repeat=1, warmup=0, trace_memory=False)
+    anchor = measure(theirs, repeat=1, warmup=0, trace_memory=False)
+    if counts["ours_mails"] != len(partners):
+        raise RuntimeError(f"our run queued {counts['ours_mails']} emails for {len(partners)} clients")
+    ours_measure.extra = {
+        "clients": len(partners),
+        "invoices": invoice_count,
+        "emails": counts["ours_mails"],
+        "queries_per_client": f"{ours_measure.queries / len(partners):.1f}",
+        "oca_emails": counts["oca_mails"],
+        "oca_lines": counts["oca_lines"],
+    }
+    return ours_measure, anchor

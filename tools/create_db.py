@@ -42,6 +42,8 @@ def install(odoo, dbname, module_names):
     registry = odoo.modules.registry.Registry(dbname)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if env["ir.module.module"].search_count([("name", "in", module_names)]) != len(set(module_names)):
+            env["ir.module.module"].update_list()  # modules added to the addons path since
         skipped = mark_unavailable_modules(env)
         if skipped:
             print("not installable with this tree (a dependency is missing):", ", ".join(sorted(skipped)))

@@ -1,2 +1,3 @@
 from . import portal
 from . import how_it_works
+from . import twilio

@@ -1,6 +1,8 @@
 from datetime import timedelta
+import uuid
 
 from markupsafe import Markup
+from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.tools import float_compare
@@ -114,6 +116,33 @@ class AccountMove(models.Model):
             ):
                 best = level
         return best
+
+    def _pbd_bookkeeping_env(self):
+        """For writing follow-up bookkeeping fields on posted invoices.
+
+        Such writes touch no accounting value: skip the journal items'
+        re-synchronisation and do not mark the invoice as manually modified.
+        """
+        return self.with_context(skip_invoice_sync=True, skip_is_manually_modified=True)
+
+    def _pbd_ensure_access_tokens(self):
+        """Give every invoice its portal access token, in one statement.
+
+        ``_portal_ensure_token`` writes invoices one by one, and an invoice's
+        ``write`` re-synchronises its journal items: over thousands of invoices
+        that is most of a follow-up run. The token is a plain column that no
+        business rule reads, so it is set directly (parameterised SQL).
+        """
+        missing = self.filtered(lambda move: not move.access_token)
+        if not missing:
+            return
+        execute_values(
+            self.env.cr._obj,
+            "UPDATE account_move SET access_token = data.token"
+            " FROM (VALUES %s) AS data(id, token) WHERE account_move.id = data.id",
+            [(move.id, str(uuid.uuid4())) for move in missing],
+        )
+        missing.invalidate_recordset(["access_token"])
 
     def action_pbd_followup_send(self):
         """Send now the follow-up these invoices' clients need."""

@@ -184,10 +184,9 @@ class PbdFollowupRun(models.Model):
         for action in actions:
             for move_id, level in action.applied.items():
                 by_level[level.id].append(move_id)
+        moves = self.env["account.move"]._pbd_bookkeeping_env()
         for level_id, move_ids in by_level.items():
-            self.env["account.move"].browse(move_ids).write(
-                {"pbd_followup_level_id": level_id, "pbd_followup_date": self.date}
-            )
+            moves.browse(move_ids).write({"pbd_followup_level_id": level_id, "pbd_followup_date": self.date})
 
     def _history_vals(self, level, action, values, channel, state="done", error=False, result=False, **extra):
         partner_values = values[action.partner.id]

@@ -194,8 +194,7 @@ class ResPartner(models.Model):
             + [("commercial_partner_id", "in", partners.ids), ("pbd_dispute", "=", False)],
             order="invoice_date_due, id",
         )
-        for move in moves.filtered(lambda m: not m.access_token):
-            move._portal_ensure_token()
+        moves._pbd_ensure_access_tokens()
         deliverables = (
             self.env["account.move.deliverable"]
             .sudo()

@@ -8,3 +8,5 @@ from . import test_announce
 from . import test_i18n
 from . import test_penalties
 from . import test_followup
+from . import test_signature_lib
+from . import test_twilio

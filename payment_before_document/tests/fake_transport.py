@@ -102,14 +102,20 @@ class FakeHttpSession(requests.Session):
 TWILIO_MESSAGES = r"POST https://api\.twilio\.com/2010-04-01/Accounts/\w+/Messages\.json"
 
 
-def twilio_client(session, account_sid="AC" + "0" * 32, auth_token="test-token"):
-    """A real ``twilio.rest.Client`` whose HTTP goes to ``session``."""
+def twilio_http_client(session):
+    """The library's own ``TwilioHttpClient``, sending through ``session``."""
     from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
-    from twilio.rest import Client  # noqa: PLC0415
 
     http_client = TwilioHttpClient()
     http_client.session = session
-    return Client(account_sid, auth_token, http_client=http_client)
+    return http_client
+
+
+def twilio_client(session, account_sid="AC" + "0" * 32, auth_token="test-token"):
+    """A real ``twilio.rest.Client`` whose HTTP goes to ``session``."""
+    from twilio.rest import Client  # noqa: PLC0415
+
+    return Client(account_sid, auth_token, http_client=twilio_http_client(session))
 
 
 def twilio_message_responder(status="queued", sid_prefix="SM"):

@@ -122,6 +122,12 @@ class TestFollowup(PbdTestCommon, MockEmail):
         self.assertTrue(run.letter_id)
         letter = notice.filtered(lambda h: h.channel == "letter")
         self.assertEqual(letter.letter_id, run.letter_id)
+        # (Test mode renders reports as HTML rather than through wkhtmltopdf.)
+        letter_text = run.letter_id.raw.decode()
+        self.assertIn("Formal notice to pay", letter_text)
+        self.assertIn("Registered letter", letter_text)
+        self.assertIn(invoice.name, letter_text)
+        self.assertIn("L441-10", letter_text)
         # Due + 50: handed over to a manager.
         self._send("2026-12-30")
         manager = self._history(level_id=self.levels["manager"].id)
@@ -278,6 +284,10 @@ class TestFollowup(PbdTestCommon, MockEmail):
         self.assertIn("mise en demeure", emails[-1].subject.lower())
         sms = self._history(channel="sms").sms_id
         self.assertIn("impayé", sms.body)
+        letter_text = self._history(channel="letter").letter_id.raw.decode()
+        self.assertIn("Mise en demeure de payer", letter_text)
+        self.assertIn("Lettre recommandée", letter_text)
+        self.assertIn("Code de commerce", letter_text)
 
     def test_send_now_from_the_invoice(self):
         invoice = self._invoice("2026-10-20")

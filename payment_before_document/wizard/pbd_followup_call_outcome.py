@@ -48,7 +48,9 @@ class PbdFollowupCallOutcome(models.TransientModel):
         elif self.outcome == "dispute":
             if not self.move_ids:
                 raise UserError(self.env._("Select the disputed invoices."))
-            self.move_ids.write({"pbd_dispute": True, "pbd_dispute_note": self.note or labels["dispute"]})
+            self.move_ids._pbd_bookkeeping_env().write(
+                {"pbd_dispute": True, "pbd_dispute_note": self.note or labels["dispute"]}
+            )
             result = self.env._("Dispute: %s", ", ".join(self.move_ids.mapped("name")))
         else:
             result = labels["no_answer"]
