@@ -24,11 +24,13 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/portal_templates.xml",
+        "views/portal_sign_templates.xml",
         "views/how_it_works_templates.xml",
         "views/res_partner_access_announce_views.xml",
         "views/pbd_followup_level_views.xml",
         "views/pbd_followup_history_views.xml",
         "views/pbd_followup_call_outcome_views.xml",
+        "views/pbd_signature_request_views.xml",
     ],
     "demo": [
         "demo/payment_before_document_demo.xml",

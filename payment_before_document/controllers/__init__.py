@@ -1,3 +1,4 @@
 from . import portal
 from . import how_it_works
 from . import twilio
+from . import signature

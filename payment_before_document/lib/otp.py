@@ -60,7 +60,7 @@ def can_send(sent_at: list[datetime], now: datetime, sends_to_number_today: int)
 
 def can_verify(issued_at: datetime | None, now: datetime, wrong_tries: int, used: bool) -> Decision:
     """May the current code still be checked?"""
-    if issued_at is None:
+    if not issued_at:
         return Decision(False, "no_code")
     if used:
         return Decision(False, "used")

@@ -6,6 +6,8 @@ from . import mail_mail
 from . import pbd_followup_level
 from . import pbd_followup_history
 from . import pbd_followup_run
+from . import pbd_evidence_log
+from . import pbd_signature_request
 from . import res_company
 from . import res_config_settings
 from . import res_partner

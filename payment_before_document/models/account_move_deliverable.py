@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import human_size
 
 from ..lib import pdf as pdf_lib
+from ..lib.certificate import sha256_file as _sha256_file
 
 _logger = logging.getLogger(__name__)
 
@@ -101,6 +102,25 @@ class AccountMoveDeliverable(models.Model):
     release_notified = fields.Boolean(
         readonly=True, copy=False, help="The client was told this document is available."
     )
+    signature_requirement = fields.Selection(
+        [("none", "No signature"), ("acknowledge", "Acknowledge receipt"), ("approve", "Approve")],
+        string="Signature",
+        default="none",
+        required=True,
+        help="The client signs this document on the portal with a code received by SMS.",
+    )
+    signature_timing = fields.Selection(
+        [("after_payment", "After payment"), ("before_payment", "Before payment")],
+        string="Signed",
+        default="after_payment",
+        required=True,
+        help="Before payment: the client approves the document from its preview, before paying.",
+    )
+    signature_request_ids = fields.One2many("pbd.signature.request", "deliverable_id", readonly=True)
+    signature_state = fields.Selection(
+        [("not_required", "Not required"), ("waiting", "Waiting"), ("signed", "Signed")],
+        compute="_compute_signature_state",
+    )
     download_ids = fields.One2many(
         "account.move.deliverable.download", "deliverable_id", string="Downloads", readonly=True
     )
@@ -148,6 +168,54 @@ class AccountMoveDeliverable(models.Model):
     def _compute_file_size_display(self):
         for deliverable in self:
             deliverable.file_size_display = human_size(deliverable.file_size)
+
+    @api.depends("signature_requirement", "signature_request_ids.state")
+    def _compute_signature_state(self):
+        for deliverable in self:
+            if deliverable.signature_requirement == "none":
+                deliverable.signature_state = "not_required"
+            elif "signed" in deliverable.signature_request_ids.mapped("state"):
+                deliverable.signature_state = "signed"
+            else:
+                deliverable.signature_state = "waiting"
+
+    def _pbd_signature_problem(self):
+        """Why this deliverable cannot be signed now (translated), or ``""``."""
+        self.ensure_one()
+        _ = self.env._
+        if self.signature_requirement == "none":
+            return _("No signature is asked for this document.")
+        if not self.is_pdf:
+            return _("Only PDF documents can be signed.")
+        if self.preview_problem in (pdf_lib.REASON_ENCRYPTED, pdf_lib.REASON_CORRUPT):
+            return _("This PDF is encrypted or unreadable: it cannot be signed. Ask for a new copy.")
+        if self.signature_timing == "after_payment" and not self._is_downloadable():
+            return _("This document can be signed once the invoice is paid.")
+        if self.signature_state == "signed":
+            return _("This document is already signed.")
+        return ""
+
+    def _pbd_file_sha256(self):
+        """SHA-256 of the file as stored now (read from the filestore by chunks)."""
+        self.ensure_one()
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", self._name), ("res_id", "=", self.id), ("res_field", "=", "file")],
+                limit=1,
+            )
+        )
+        stream = self.env["ir.binary"]._get_stream_from(attachment)
+        if stream.type == "path":
+            with open(stream.path, "rb") as handle:
+                return _sha256_file(handle)
+        return hashlib.sha256(stream.data or b"").hexdigest()
+
+    def _get_sign_url(self, access_token=None):
+        self.ensure_one()
+        url = f"/my/documents/{self.id}/sign"
+        return f"{url}?access_token={access_token}" if access_token else url
 
     def _compute_download_count(self):
         counts = dict(

@@ -10,3 +10,4 @@ from . import test_penalties
 from . import test_followup
 from . import test_signature_lib
 from . import test_twilio
+from . import test_signature

@@ -1,0 +1,129 @@
+from odoo import http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+
+from .portal import DeliverablePortal
+
+
+class SignaturePortal(DeliverablePortal):
+    """Signing a deliverable with a code received by SMS. Thin: the rules
+    live in ``pbd.signature.request``."""
+
+    def _pbd_signer(self, deliverable_sudo):
+        user = request.env.user
+        return user.partner_id if not user._is_public() else deliverable_sudo.move_id.partner_id
+
+    def _pbd_sign_page(self, deliverable_sudo, access_token, message="", error="", sign_request=None):
+        signer = self._pbd_signer(deliverable_sudo)
+        sign_request = sign_request or request.env["pbd.signature.request"].sudo().search(
+            [("deliverable_id", "=", deliverable_sudo.id), ("partner_id", "=", signer.id)], limit=1
+        )
+        values = {
+            "deliverable": deliverable_sudo,
+            "sign_request": sign_request,
+            "signer": signer,
+            "problem": deliverable_sudo._pbd_signature_problem(),
+            "pbd_access_token": access_token,
+            "message": message,
+            "error": error,
+            "page_name": "pbd_documents",
+        }
+        return request.render("payment_before_document.portal_deliverable_sign", values)
+
+    def _pbd_client(self):
+        httprequest = request.httprequest
+        return httprequest.remote_addr, httprequest.user_agent.string
+
+    @http.route("/my/documents/<int:deliverable_id>/sign", type="http", auth="public", website=True)
+    def portal_deliverable_sign(self, deliverable_id, access_token=None, **kw):
+        try:
+            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        return self._pbd_sign_page(deliverable_sudo, access_token)
+
+    @http.route(
+        "/my/documents/<int:deliverable_id>/sign/code",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["POST"],
+    )
+    def portal_deliverable_sign_code(self, deliverable_id, access_token=None, signer_name="", phone="", **kw):
+        try:
+            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        problem = deliverable_sudo._pbd_signature_problem()
+        if problem:
+            return self._pbd_sign_page(deliverable_sudo, access_token, error=problem)
+        sign_request = request.env["pbd.signature.request"]._get_or_create(
+            deliverable_sudo, self._pbd_signer(deliverable_sudo)
+        )
+        ok, message = sign_request._send_code(signer_name, phone, *self._pbd_client())
+        return self._pbd_sign_page(
+            deliverable_sudo,
+            access_token,
+            sign_request=sign_request,
+            **{"message" if ok else "error": message},
+        )
+
+    @http.route(
+        "/my/documents/<int:deliverable_id>/sign/confirm",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["POST"],
+    )
+    def portal_deliverable_sign_confirm(self, deliverable_id, access_token=None, code="", **kw):
+        try:
+            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        problem = deliverable_sudo._pbd_signature_problem()
+        if problem:
+            return self._pbd_sign_page(deliverable_sudo, access_token, error=problem)
+        sign_request = (
+            request.env["pbd.signature.request"]
+            .sudo()
+            .search(
+                [
+                    ("deliverable_id", "=", deliverable_sudo.id),
+                    ("partner_id", "=", self._pbd_signer(deliverable_sudo).id),
+                ],
+                limit=1,
+            )
+        )
+        if not sign_request:
+            return self._pbd_sign_page(
+                deliverable_sudo, access_token, error=request.env._("Ask for a code first.")
+            )
+        ok, message = sign_request._verify_and_sign(code, *self._pbd_client())
+        return self._pbd_sign_page(
+            deliverable_sudo,
+            access_token,
+            sign_request=sign_request,
+            **{"message" if ok else "error": message},
+        )
+
+    @http.route(
+        "/my/documents/<int:deliverable_id>/signature/<string:kind>", type="http", auth="public", website=True
+    )
+    def portal_deliverable_signature_file(self, deliverable_id, kind, access_token=None, **kw):
+        if kind not in ("signed", "certificate"):
+            return request.not_found()
+        try:
+            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        sign_request = deliverable_sudo.signature_request_ids.filtered(lambda r: r.state == "signed")[:1]
+        # The signed copy contains the document itself: only once it is released.
+        if not sign_request or (kind == "signed" and not deliverable_sudo._is_downloadable()):
+            return request.redirect(deliverable_sudo.move_id.get_portal_url())
+        field = "signed_file" if kind == "signed" else "certificate_file"
+        name = (deliverable_sudo.file_name or deliverable_sudo.name).rsplit(".", 1)[0]
+        filename = f"{name} - signed.pdf" if kind == "signed" else f"{name} - certificate.pdf"
+        stream = request.env["ir.binary"]._get_stream_from(
+            sign_request.sudo(), field, filename=filename, mimetype="application/pdf"
+        )
+        return stream.get_response(as_attachment=True)
