@@ -182,17 +182,16 @@ class AccountMoveDeliverable(models.Model):
     def _pbd_signature_problem(self):
         """Why this deliverable cannot be signed now (translated), or ``""``."""
         self.ensure_one()
-        _ = self.env._
         if self.signature_requirement == "none":
-            return _("No signature is asked for this document.")
+            return self.env._("No signature is asked for this document.")
         if not self.is_pdf:
-            return _("Only PDF documents can be signed.")
+            return self.env._("Only PDF documents can be signed.")
         if self.preview_problem in (pdf_lib.REASON_ENCRYPTED, pdf_lib.REASON_CORRUPT):
-            return _("This PDF is encrypted or unreadable: it cannot be signed. Ask for a new copy.")
+            return self.env._("This PDF is encrypted or unreadable: it cannot be signed. Ask for a new copy.")
         if self.signature_timing == "after_payment" and not self._is_downloadable():
-            return _("This document can be signed once the invoice is paid.")
+            return self.env._("This document can be signed once the invoice is paid.")
         if self.signature_state == "signed":
-            return _("This document is already signed.")
+            return self.env._("This document is already signed.")
         return ""
 
     def _pbd_file_sha256(self):

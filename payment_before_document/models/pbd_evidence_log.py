@@ -79,10 +79,12 @@ class PbdEvidenceLog(models.Model):
             raise UserError(self.env._("Evidence is only recorded by the signature process."))
         return super().create(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
+        # Append-only: no write reaches the database, whoever asks (superuser included).
         raise UserError(self.env._("The evidence log cannot be modified."))
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(self.env._("The evidence log cannot be deleted."))
 
     @api.model

@@ -87,20 +87,19 @@ class PbdSignatureRequest(models.Model):
     def _send_code(self, signer_name, raw_phone, ip_address, user_agent):
         """Send a fresh code; return (ok, message for the client)."""
         self.ensure_one()
-        _ = self.env._
         if self.state == "signed":
-            return False, _("This document is already signed.")
+            return False, self.env._("This document is already signed.")
         if not (signer_name or "").strip():
-            return False, _("Type your full name.")
+            return False, self.env._("Type your full name.")
         parsed = phone.parse_for_sms(
             raw_phone, self.partner_id.country_id.code or self.company_id.country_id.code
         )
         if not parsed.ok:
             messages = {
-                "empty": _("Enter your mobile number."),
-                "unparsable": _("This is not a phone number."),
-                "invalid": _("This phone number is not valid."),
-                "not_mobile": _("This number cannot receive text messages: enter a mobile number."),
+                "empty": self.env._("Enter your mobile number."),
+                "unparsable": self.env._("This is not a phone number."),
+                "invalid": self.env._("This phone number is not valid."),
+                "not_mobile": self.env._("This number cannot receive text messages: enter a mobile number."),
             }
             return self._refuse("send_refused", messages[parsed.problem], problem=parsed.problem)
         now = fields.Datetime.now()
@@ -111,18 +110,20 @@ class PbdSignatureRequest(models.Model):
         decision = otp.can_send(sends, now, today_to_number)
         if not decision.allowed:
             messages = {
-                "too_many_sends": _("Too many codes were sent: wait 15 minutes before asking for another."),
-                "daily_cap": _("Too many codes were sent to this number today: try again tomorrow."),
+                "too_many_sends": self.env._(
+                    "Too many codes were sent: wait 15 minutes before asking for another."
+                ),
+                "daily_cap": self.env._("Too many codes were sent to this number today: try again tomorrow."),
             }
             return self._refuse("send_refused", messages[decision.reason], problem=decision.reason)
         transport = self.env["sms.sms"].sudo()._pbd_twilio()
         if not transport:
             return self._refuse(
-                "send_refused", _("Signing by SMS code is not available: no SMS provider is set up.")
+                "send_refused", self.env._("Signing by SMS code is not available: no SMS provider is set up.")
             )
         document_sha256 = self.deliverable_id._pbd_file_sha256()
         code = otp.generate_code()
-        body = _(
+        body = self.env._(
             "%(company)s: your signature code is %(code)s. It is valid for 10 minutes.",
             company=self.company_id.name,
             code=code,
@@ -131,7 +132,7 @@ class PbdSignatureRequest(models.Model):
         if not result.ok:
             return self._refuse(
                 "send_refused",
-                _("The text message could not be sent. No signature without it: try again later."),
+                self.env._("The text message could not be sent. No signature without it: try again later."),
                 failure=result.failure_type,
             )
         self.sudo().write(
@@ -159,23 +160,22 @@ class PbdSignatureRequest(models.Model):
             user_agent=(user_agent or "")[:256],
             provider_id=result.sid,
         )
-        return True, _("A code was sent to %s.", phone.mask(parsed.e164))
+        return True, self.env._("A code was sent to %s.", phone.mask(parsed.e164))
 
     def _verify_and_sign(self, code, ip_address, user_agent):
         """Check the code and sign; return (ok, message for the client)."""
         self.ensure_one()
-        _ = self.env._
         request = self.sudo()
         if request.state == "signed":
-            return False, _("This document is already signed.")
+            return False, self.env._("This document is already signed.")
         now = fields.Datetime.now()
         decision = otp.can_verify(request.code_issued_at, now, request.code_wrong_tries, request.code_used)
         if not decision.allowed:
             messages = {
-                "no_code": _("Ask for a code first."),
-                "used": _("This code was already used: ask for a new one."),
-                "expired": _("This code has expired: ask for a new one."),
-                "too_many_tries": _("Too many wrong codes: ask for a new one."),
+                "no_code": self.env._("Ask for a code first."),
+                "used": self.env._("This code was already used: ask for a new one."),
+                "expired": self.env._("This code has expired: ask for a new one."),
+                "too_many_tries": self.env._("Too many wrong codes: ask for a new one."),
             }
             return self._refuse("verify_refused", messages[decision.reason], problem=decision.reason)
         current_sha256 = request.deliverable_id._pbd_file_sha256()
@@ -187,12 +187,12 @@ class PbdSignatureRequest(models.Model):
             left = otp.MAX_WRONG_TRIES - request.code_wrong_tries
             self.env["pbd.evidence.log"]._append(self, "code_wrong", tries=request.code_wrong_tries)
             if current_sha256 != request.document_sha256:
-                return False, _("The document changed since the code was sent: ask for a new code.")
-            return False, _("Wrong code. %s tries left.", max(left, 0))
+                return False, self.env._("The document changed since the code was sent: ask for a new code.")
+            return False, self.env._("Wrong code. %s tries left.", max(left, 0))
         request.write({"code_used": True, "code_verified_at": now})
         self.env["pbd.evidence.log"]._append(self, "code_verified", ip=ip_address)
         request._sign(ip_address, user_agent)
-        return True, _("Signed. Your certificate is ready.")
+        return True, self.env._("Signed. Your certificate is ready.")
 
     def _sign(self, ip_address, user_agent):
         self.ensure_one()
@@ -272,26 +272,25 @@ class PbdSignatureRequest(models.Model):
         )
 
     def _certificate_labels(self):
-        _ = self.env._
         return {
-            "title": _("Certificate of electronic signature"),
-            "intro": _(
+            "title": self.env._("Certificate of electronic signature"),
+            "intro": self.env._(
                 "This page was added to the document when it was signed. The document's pages before it are "
                 "unchanged: their SHA-256 is given below."
             ),
-            "reference": _("Reference"),
-            "document": _("Document"),
-            "sha256_before": _("SHA-256 of the document"),
-            "company": _("Issued by"),
-            "signer": _("Signer"),
-            "phone": _("Verified mobile phone"),
-            "purpose": _("Purpose"),
-            "code_sent_at": _("Code sent (UTC)"),
-            "code_verified_at": _("Code verified (UTC)"),
-            "signed_at": _("Signed (UTC)"),
-            "ip_address": _("IP address"),
-            "user_agent": _("Browser"),
-            "consent_version": _("Consent text version"),
-            "consent": _("Consent"),
-            "footer": _("Every step of this signature is kept in a hash-chained evidence log."),
+            "reference": self.env._("Reference"),
+            "document": self.env._("Document"),
+            "sha256_before": self.env._("SHA-256 of the document"),
+            "company": self.env._("Issued by"),
+            "signer": self.env._("Signer"),
+            "phone": self.env._("Verified mobile phone"),
+            "purpose": self.env._("Purpose"),
+            "code_sent_at": self.env._("Code sent (UTC)"),
+            "code_verified_at": self.env._("Code verified (UTC)"),
+            "signed_at": self.env._("Signed (UTC)"),
+            "ip_address": self.env._("IP address"),
+            "user_agent": self.env._("Browser"),
+            "consent_version": self.env._("Consent text version"),
+            "consent": self.env._("Consent"),
+            "footer": self.env._("Every step of this signature is kept in a hash-chained evidence log."),
         }
