@@ -4,6 +4,7 @@ library and returns ``(ours, anchor)`` measures (anchor may be None)."""
 import base64
 import os
 
+from . import harness
 from .harness import Measure, WebClient, measure
 
 SCENARIOS = {}
@@ -352,3 +353,90 @@ def followup_run(lib):
         "oca_lines": counts["oca_lines"],
     }
     return ours_measure, anchor
+
+
+@scenario
+def certificate_append(lib):
+    """Appending the signature certificate to a 100-page, 20 MB PDF, file to
+    file (no anchor). Peak memory is reported with the file size beside it."""
+    import io  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from reportlab.pdfgen import canvas  # noqa: PLC0415
+
+    from odoo.addons.payment_before_document.lib import certificate  # noqa: PLC0415
+
+    workdir = harness.ROOT / ".cache" / "bench-files"
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / "hundred_pages_20mb.pdf"
+    if not source.exists():
+        buffer = io.BytesIO()
+        pdf = canvas.Canvas(buffer)
+        pdf.setPageCompression(0)
+        for number in range(100):
+            pdf.drawString(72, 800, f"Page {number + 1}")
+            text = pdf.beginText(20, 780)
+            text.setFont("Helvetica", 3)
+            for _line in range(430):
+                text.textLine(os.urandom(230).hex()[:460])
+            pdf.drawText(text)
+            pdf.showPage()
+        pdf.save()
+        source.write_bytes(buffer.getvalue())
+    size = source.stat().st_size
+    with source.open("rb") as handle:
+        sha_before = certificate.sha256_file(handle)
+    evidence = certificate.Evidence(
+        "SIG-BENCH",
+        source.name,
+        sha_before,
+        "Bench",
+        "Signer",
+        "+33 *******78",
+        "Approve",
+        "2026-11",
+        "Consent text.",
+        "2026-11-22T12:00:00Z",
+        "2026-11-22T12:01:00Z",
+        "2026-11-22T12:01:00Z",
+        "127.0.0.1",
+        "bench",
+    )
+    labels = {
+        key: key
+        for key in [
+            "title",
+            "intro",
+            "reference",
+            "document",
+            "sha256_before",
+            "company",
+            "signer",
+            "phone",
+            "purpose",
+            "code_sent_at",
+            "code_verified_at",
+            "signed_at",
+            "ip_address",
+            "user_agent",
+            "consent_version",
+            "consent",
+            "footer",
+        ]
+    }
+
+    def run():
+        cert = certificate.certificate_pdf(evidence, labels)
+        with source.open("rb") as src, tempfile.TemporaryFile() as out:
+            certificate.append_certificate(src, cert, out)
+            out.seek(0)
+            if certificate.sha256_file(io.BufferedReader(out)) == sha_before:
+                raise RuntimeError("nothing was appended")
+
+    ours = measure(run, repeat=3, warmup=1)
+    ours.extra = {
+        "file_mb": f"{size / 1024 / 1024:.1f}",
+        "pages": 100,
+        "memory_x_file": f"{ours.peak_mb * 1024 * 1024 / size:.2f}",
+    }
+    return ours, None

@@ -104,8 +104,17 @@ class PbdSignatureRequest(models.Model):
             return self._refuse("send_refused", messages[parsed.problem], problem=parsed.problem)
         now = fields.Datetime.now()
         sends = self.evidence_ids.filtered(lambda e: e.event == "code_sent").mapped("timestamp")
-        today_to_number = self.sudo().search_count(
-            [("phone_e164", "=", parsed.e164), ("code_sent_at", ">=", now - timedelta(days=1))]
+        # Daily cap per number, whatever the request (SMS-pumping fraud).
+        today_to_number = (
+            self.env["pbd.evidence.log"]
+            .sudo()
+            .search_count(
+                [
+                    ("event", "=", "code_sent"),
+                    ("timestamp", ">=", now - timedelta(days=1)),
+                    ("request_id.phone_e164", "=", parsed.e164),
+                ]
+            )
         )
         decision = otp.can_send(sends, now, today_to_number)
         if not decision.allowed:

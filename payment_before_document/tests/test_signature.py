@@ -2,6 +2,7 @@
 
 import base64
 from datetime import timedelta
+import hashlib
 import io
 import re
 
@@ -113,6 +114,34 @@ class TestSignature(TwilioMixin, PbdHttpTestCommon):
             self.assertIn("Too many codes were sent", self._ask_code().text)
         self.assertEqual(len(session.calls), 3)
 
+    def test_daily_cap_per_number_across_requests(self):
+        with self._twilio() as session:
+            for _n in range(3):
+                self._ask_code()
+            # Other documents, same number: the cap counts every send to it.
+            for index in range(3):
+                other = self._pbd_invoice(
+                    deliverables=[{"name": f"Other {index}", "signature_requirement": "acknowledge"}]
+                ).pbd_deliverable_ids
+                self._pbd_pay(other.move_id)
+                for _n in range(3):
+                    self.url_open(
+                        f"/my/documents/{other.id}/sign/code",
+                        data={"csrf_token": self._csrf(), "signer_name": "C", "phone": "06 12 34 56 78"},
+                    )
+            self.assertEqual(len(session.calls), 10)
+            # A fresh request (no send of its own yet): only the daily cap stops it.
+            fresh = self._pbd_invoice(
+                deliverables=[{"name": "Fresh", "signature_requirement": "acknowledge"}]
+            ).pbd_deliverable_ids
+            self._pbd_pay(fresh.move_id)
+            page = self.url_open(
+                f"/my/documents/{fresh.id}/sign/code",
+                data={"csrf_token": self._csrf(), "signer_name": "C", "phone": "06 12 34 56 78"},
+            ).text
+        self.assertIn("Too many codes were sent to this number today", page)
+        self.assertEqual(len(session.calls), 10, "the eleventh send of the day is refused")
+
     def test_bad_numbers_and_no_provider_fail_closed(self):
         with self._twilio() as session:
             self.assertIn("enter a mobile number", self._ask_code(phone="04 72 00 00 00").text)
@@ -197,3 +226,31 @@ class TestSignature(TwilioMixin, PbdHttpTestCommon):
         self.assertFalse(ok)
         self.assertEqual(broken, rows[1])
         self.assertEqual(self.env["pbd.evidence.log"].action_verify_chain()["params"]["type"], "danger")
+
+
+@tagged("post_install", "-at_install")
+class TestSignatureTour(TwilioMixin, PbdHttpTestCommon):
+    def test_portal_signature_in_chromium(self):
+        self._configure()
+        self.client_company.country_id = self.env.ref("base.fr")
+        invoice = self._pbd_invoice(deliverables=[{"name": "Survey", "signature_requirement": "acknowledge"}])
+        deliverable = invoice.pbd_deliverable_ids
+        self._pbd_pay(invoice)
+        with self._twilio() as session:
+            self.start_tour(invoice.get_portal_url(), "pbd_sign_request_code", login="pbd_client")
+            self.assertEqual(len(session.calls), 1)
+            self.assertEqual(session.calls[0].form["To"], "+33612345678")
+            code = re.search(r"\b(\d{6})\b", session.calls[0].form["Body"]).group(1)
+            self.start_tour(
+                f"{deliverable._get_sign_url()}?pbd_test_code={code}", "pbd_sign_confirm", login="pbd_client"
+            )
+        sign_request = deliverable.signature_request_ids
+        self.assertEqual(sign_request.state, "signed")
+        self.assertEqual(sign_request.signer_name, "Claire Lefèvre")
+        self.assertEqual(sign_request.document_sha256, deliverable.checksum)
+        signed = base64.b64decode(sign_request.sudo().signed_file)
+        self.assertTrue(signed.startswith(self.pdf_bytes), "the certificate's hash matches the original")
+        self.assertEqual(
+            hashlib.sha256(signed[: len(self.pdf_bytes)]).hexdigest(), sign_request.document_sha256
+        )
+        self.assertEqual(hashlib.sha256(signed).hexdigest(), sign_request.signed_sha256)

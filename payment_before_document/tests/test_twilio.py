@@ -68,6 +68,20 @@ class TestTwilioSms(TwilioMixin, TransactionCase):
         self.assertNotIn(TOKEN, "\n".join(logs.output))
         self.assertNotIn("Hello", "\n".join(logs.output))
 
+    def test_settings_test_button_checks_credentials(self):
+        self._configure()
+        session = ft.FakeHttpSession().add(
+            rf"GET https://api\.twilio\.com/2010-04-01/Accounts/{SID}\.json",
+            (200, {"sid": SID, "status": "active"}),
+        )
+        with patch.object(
+            type(self.env["sms.sms"]), "_pbd_twilio_http_client", lambda _self: ft.twilio_http_client(session)
+        ):
+            settings = self.env["res.config.settings"].create({})
+            action = settings.action_pbd_twilio_test()
+        self.assertIn("active", action["params"]["message"])
+        self.assertEqual(session.calls[-1].method, "GET")
+
     @mute_logger("odoo.addons.sms.models.sms_sms")
     def test_without_twilio_odoo_default_stays(self):
         sms = self._sms()
