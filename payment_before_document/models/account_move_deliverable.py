@@ -192,6 +192,8 @@ class AccountMoveDeliverable(models.Model):
             return self.env._("This document can be signed once the invoice is paid.")
         if self.signature_state == "signed":
             return self.env._("This document is already signed.")
+        if not self.env["sms.sms"].sudo()._pbd_twilio_settings():
+            return self.env._("Signing by SMS code is not available: no SMS provider is set up.")
         return ""
 
     def _pbd_file_sha256(self):

@@ -150,7 +150,9 @@ class TestSignature(TwilioMixin, PbdHttpTestCommon):
         self.assertFalse(session.calls)
         self.env["ir.config_parameter"].sudo().set_param("payment_before_document.twilio_auth_token", False)
         self.assertIn("no SMS provider", self._ask_code().text)
-        self.assertIn("Ask for a code first", self._confirm("123456").text)
+        self.assertIn("no SMS provider", self._confirm("123456").text)
+        page = self.url_open(self.invoice.get_portal_url()).text
+        self.assertNotIn("o_pbd_sign", page, "no Sign button is offered without an SMS provider")
 
     def test_provider_refusal_means_no_signature(self):
         with self._twilio(lambda call: ft.twilio_error(21614, "not a mobile")):
@@ -163,6 +165,9 @@ class TestSignature(TwilioMixin, PbdHttpTestCommon):
         # The firm replaces the file after the code was sent (the attachment changes).
         self.deliverable.sudo().file = base64.b64encode(self.pdf_bytes + b"\n% changed")
         self.assertIn("The document changed", self._confirm(self._code(session)).text)
+
+    def test_confirm_without_a_code(self):
+        self.assertIn("Ask for a code first", self._confirm("123456").text)
 
     def test_what_cannot_be_signed_says_why(self):
         unpaid = self._pbd_invoice(deliverables=[{"name": "Locked", "signature_requirement": "approve"}])
