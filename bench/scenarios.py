@@ -402,28 +402,7 @@ def certificate_append(lib):
         "127.0.0.1",
         "bench",
     )
-    labels = {
-        key: key
-        for key in [
-            "title",
-            "intro",
-            "reference",
-            "document",
-            "sha256_before",
-            "company",
-            "signer",
-            "phone",
-            "purpose",
-            "code_sent_at",
-            "code_verified_at",
-            "signed_at",
-            "ip_address",
-            "user_agent",
-            "consent_version",
-            "consent",
-            "footer",
-        ]
-    }
+    labels = {key: key for key in certificate.LABEL_KEYS}
 
     def run():
         cert = certificate.certificate_pdf(evidence, labels)

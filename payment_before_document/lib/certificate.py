@@ -29,6 +29,28 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# The labels certificate_pdf() expects, translated by the caller.
+LABEL_KEYS = (
+    "title",
+    "intro",
+    "reference",
+    "document",
+    "sha256_before",
+    "company",
+    "signer",
+    "phone",
+    "purpose",
+    "code_sent_at",
+    "code_verified_at",
+    "signed_at",
+    "ip_address",
+    "user_agent",
+    "consent_version",
+    "consent",
+    "footer",
+)
+
+
 @dataclass(frozen=True)
 class Evidence:
     reference: str

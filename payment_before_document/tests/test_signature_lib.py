@@ -12,28 +12,7 @@ from ..lib import certificate, otp, phone
 from .common import make_encrypted_pdf, make_pdf
 
 KEY = b"k" * 32
-LABELS = {
-    key: key.replace("_", " ").title()
-    for key in [
-        "title",
-        "intro",
-        "reference",
-        "document",
-        "sha256_before",
-        "company",
-        "signer",
-        "phone",
-        "purpose",
-        "code_sent_at",
-        "code_verified_at",
-        "signed_at",
-        "ip_address",
-        "user_agent",
-        "consent_version",
-        "consent",
-        "footer",
-    ]
-}
+LABELS = {key: key.replace("_", " ").title() for key in certificate.LABEL_KEYS}
 
 
 @tagged("post_install", "-at_install")
