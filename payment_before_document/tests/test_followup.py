@@ -284,10 +284,31 @@ class TestFollowup(PbdTestCommon, MockEmail):
         self.assertIn("mise en demeure", emails[-1].subject.lower())
         sms = self._history(channel="sms").sms_id
         self.assertIn("impayé", sms.body)
+        # The call activity is for the firm's staff: in the language of who runs the follow-up.
+        self.assertIn("Call script", self._history(channel="call").activity_id.note)
         letter_text = self._history(channel="letter").letter_id.raw.decode()
         self.assertIn("Mise en demeure de payer", letter_text)
         self.assertIn("Lettre recommandée", letter_text)
         self.assertIn("Code de commerce", letter_text)
+
+    def test_call_script_in_french_for_a_french_speaking_accountant(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"].search([("name", "=", "payment_before_document")])._update_translations(
+            ["fr_FR"], overwrite=True
+        )
+        # The test company's levels are copies: give them the shipped French texts.
+        shipped = (
+            self.env.ref("payment_before_document.pbd_followup_level_firm").sudo().with_context(lang="fr_FR")
+        )
+        self.levels["firm"].sudo().with_context(lang="fr_FR").write(
+            {"name": shipped.name, "call_script": shipped.call_script}
+        )
+        self._invoice("2026-10-20")
+        with self._on("2026-11-12"):
+            self.Run.with_context(lang="fr_FR")._run_for_partners(self.client_company)
+        call = self._history(channel="call").activity_id
+        self.assertIn("Script d'appel", call.note)
+        self.assertIn("Relance ferme", call.summary)
 
     def test_send_now_from_the_invoice(self):
         invoice = self._invoice("2026-10-20")

@@ -14,7 +14,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from . import fake_transport as ft
-from .common import PbdHttpTestCommon, make_encrypted_pdf
+from .common import PbdHttpTestCommon, make_corrupt_pdf, make_encrypted_pdf
 from .test_twilio import TwilioMixin
 
 
@@ -197,6 +197,18 @@ class TestSignature(TwilioMixin, PbdHttpTestCommon):
         ).pbd_deliverable_ids
         self._pbd_pay(encrypted.move_id)
         self.assertIn("encrypted or unreadable", self.url_open(encrypted._get_sign_url()).text)
+        corrupt = self._pbd_invoice(
+            deliverables=[{"name": "Bad", "file": make_corrupt_pdf(), "signature_requirement": "approve"}]
+        ).pbd_deliverable_ids
+        self._pbd_pay(corrupt.move_id)
+        page = (
+            self._csrf()
+            and self.url_open(
+                f"/my/documents/{corrupt.id}/sign/code",
+                data={"csrf_token": self._csrf(), "signer_name": "C", "phone": "06 12 34 56 78"},
+            ).text
+        )
+        self.assertIn("encrypted or unreadable", page, "refused at the request too, not only on the page")
 
     @mute_logger("odoo.http")
     def test_strangers_and_tampered_ids(self):
