@@ -13,11 +13,23 @@ class SignaturePortal(DeliverablePortal):
         user = request.env.user
         return user.partner_id if not user._is_public() else deliverable_sudo.move_id.partner_id
 
+    def _pbd_signer_request(self, deliverable_sudo):
+        """The signer's request for this deliverable (sudo), if any."""
+        return (
+            request.env["pbd.signature.request"]
+            .sudo()
+            .search(
+                [
+                    ("deliverable_id", "=", deliverable_sudo.id),
+                    ("partner_id", "=", self._pbd_signer(deliverable_sudo).id),
+                ],
+                limit=1,
+            )
+        )
+
     def _pbd_sign_page(self, deliverable_sudo, access_token, message="", error="", sign_request=None):
         signer = self._pbd_signer(deliverable_sudo)
-        sign_request = sign_request or request.env["pbd.signature.request"].sudo().search(
-            [("deliverable_id", "=", deliverable_sudo.id), ("partner_id", "=", signer.id)], limit=1
-        )
+        sign_request = sign_request or self._pbd_signer_request(deliverable_sudo)
         values = {
             "deliverable": deliverable_sudo,
             "sign_request": sign_request,
@@ -29,6 +41,12 @@ class SignaturePortal(DeliverablePortal):
             "page_name": "pbd_documents",
         }
         return request.render("payment_before_document.portal_deliverable_sign", values)
+
+    def _pbd_sign_outcome(self, deliverable_sudo, access_token, sign_request, ok, message):
+        kind = "message" if ok else "error"
+        return self._pbd_sign_page(
+            deliverable_sudo, access_token, sign_request=sign_request, **{kind: message}
+        )
 
     def _pbd_client(self):
         httprequest = request.httprequest
@@ -61,12 +79,7 @@ class SignaturePortal(DeliverablePortal):
             deliverable_sudo, self._pbd_signer(deliverable_sudo)
         )
         ok, message = sign_request._send_code(signer_name, phone, *self._pbd_client())
-        return self._pbd_sign_page(
-            deliverable_sudo,
-            access_token,
-            sign_request=sign_request,
-            **{"message" if ok else "error": message},
-        )
+        return self._pbd_sign_outcome(deliverable_sudo, access_token, sign_request, ok, message)
 
     @http.route(
         "/my/documents/<int:deliverable_id>/sign/confirm",
@@ -83,28 +96,13 @@ class SignaturePortal(DeliverablePortal):
         problem = deliverable_sudo._pbd_signature_problem()
         if problem:
             return self._pbd_sign_page(deliverable_sudo, access_token, error=problem)
-        sign_request = (
-            request.env["pbd.signature.request"]
-            .sudo()
-            .search(
-                [
-                    ("deliverable_id", "=", deliverable_sudo.id),
-                    ("partner_id", "=", self._pbd_signer(deliverable_sudo).id),
-                ],
-                limit=1,
-            )
-        )
+        sign_request = self._pbd_signer_request(deliverable_sudo)
         if not sign_request:
             return self._pbd_sign_page(
                 deliverable_sudo, access_token, error=request.env._("Ask for a code first.")
             )
         ok, message = sign_request._verify_and_sign(code, *self._pbd_client())
-        return self._pbd_sign_page(
-            deliverable_sudo,
-            access_token,
-            sign_request=sign_request,
-            **{"message" if ok else "error": message},
-        )
+        return self._pbd_sign_outcome(deliverable_sudo, access_token, sign_request, ok, message)
 
     @http.route(
         "/my/documents/<int:deliverable_id>/signature/<string:kind>", type="http", auth="public", website=True

@@ -208,17 +208,17 @@ class PbdFollowupRun(models.Model):
             **extra,
         }
 
+    def _all_failed(self, level, actions, values, channel, error):
+        return [self._history_vals(level, action, values, channel, "error", error) for action in actions]
+
     # Channels ----------------------------------------------------------
     def _send_email(self, level, actions, values):
         vals = []
         template = level.email_template_id
         if not template:
-            return [
-                self._history_vals(
-                    level, a, values, "email", "error", self.env._("No email template on the level.")
-                )
-                for a in actions
-            ]
+            return self._all_failed(
+                level, actions, values, "email", self.env._("No email template on the level.")
+            )
         with_email = [a for a in actions if a.partner.email]
         vals += [
             self._history_vals(level, a, values, "email", "error", self.env._("No email address."))
@@ -276,12 +276,9 @@ class PbdFollowupRun(models.Model):
         vals = []
         template = level.sms_template_id
         if not template:
-            return [
-                self._history_vals(
-                    level, a, values, "sms", "error", self.env._("No SMS template on the level.")
-                )
-                for a in actions
-            ]
+            return self._all_failed(
+                level, actions, values, "sms", self.env._("No SMS template on the level.")
+            )
         numbers = {}
         for action in actions:
             partner = action.partner
