@@ -7,7 +7,7 @@
     "author": "Payment Before Document developers",
     "maintainers": ["payment-before-document"],
     "license": "AGPL-3",
-    "depends": ["account_payment", "portal", "sms", "phone_validation"],
+    "depends": ["account_payment", "payment_stripe", "portal", "sms", "phone_validation"],
     "external_dependencies": {
         "python": ["stripe", "pypdf", "phonenumbers", "twilio"],
     },
@@ -31,6 +31,9 @@
         "views/pbd_followup_history_views.xml",
         "views/pbd_followup_call_outcome_views.xml",
         "views/pbd_signature_request_views.xml",
+        "views/pbd_stripe_event_views.xml",
+        "views/payment_transaction_views.xml",
+        "views/payment_provider_views.xml",
     ],
     "demo": [
         "demo/payment_before_document_demo.xml",

@@ -8,6 +8,9 @@ from . import pbd_followup_history
 from . import pbd_followup_run
 from . import pbd_evidence_log
 from . import pbd_signature_request
+from . import pbd_stripe_event
+from . import payment_provider
+from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -11,3 +11,7 @@ from . import test_followup
 from . import test_signature_lib
 from . import test_twilio
 from . import test_signature
+from . import test_stripe_lib
+from . import test_stripe_webhook
+from . import test_stripe_reconcile
+from . import test_stripe_concurrency

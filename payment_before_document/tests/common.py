@@ -6,13 +6,20 @@
 """
 
 import base64
+from datetime import timedelta
 import io
+import itertools
 
 from pypdf import PdfWriter
 
-from odoo import Command
+from odoo import Command, fields
+from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon, AccountTestInvoicingHttpCommon
+
+from . import fake_transport as ft
+
+STRIPE_WEBHOOK_SECRET = "whsec_pbd_test_secret"
 
 
 def make_pdf(pages=3, text="Deliverable page"):
@@ -88,7 +95,7 @@ class PbdTestMixin:
         )
 
     @classmethod
-    def _pbd_invoice(cls, partner=None, amount=1000.0, deliverables=None, post=True):
+    def _pbd_invoice(cls, partner=None, amount=1000.0, deliverables=None, post=True, **invoice_values):
         """A customer invoice (without taxes) and its deliverables.
 
         ``deliverables`` is a list of dicts of values for
@@ -104,6 +111,7 @@ class PbdTestMixin:
                         {"name": "Engineering study", "quantity": 1, "price_unit": amount, "tax_ids": []}
                     )
                 ],
+                **invoice_values,
             }
         )
         for values in [{"name": "Report"}] if deliverables is None else deliverables:
@@ -127,6 +135,103 @@ class PbdTestMixin:
             .create(values)
             ._create_payments()
         )
+
+
+class PbdStripeMixin:
+    """A Stripe provider for the firm; Stripe's API answered at the HTTP layer.
+
+    Odoo blocks outgoing HTTP in tests through ``_request_handler``: requests
+    to api.stripe.com are answered there by :attr:`stripe_api` (a
+    :class:`~.fake_transport.FakeHttpSession`), so the stripe library and
+    Odoo's own Stripe code run for real. ``stripe_intents`` holds what Stripe
+    says about each PaymentIntent.
+    """
+
+    stripe_api = None
+    _pbd_tx_counter = itertools.count(1)
+
+    @classmethod
+    def _pbd_stripe_setup(cls):
+        base = cls.env.ref("payment.payment_provider_stripe").sudo()
+        provider = base if base.company_id == cls.company else base.copy({"company_id": cls.company.id})
+        card = cls.env.ref("payment.payment_method_card").sudo()
+        provider.write(
+            {
+                "state": "test",
+                "is_published": True,
+                "payment_method_ids": [Command.set(card.ids)],
+                "stripe_secret_key": "sk_test_pbd",
+                "stripe_publishable_key": "pk_test_pbd",
+                "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
+                "journal_id": cls.company_data["default_journal_bank"].id,
+            }
+        )
+        card.active = True
+        cls.stripe_provider = provider
+        cls.card_method = cls.env.ref("payment.payment_method_card")
+        cls.stripe_intents = ft.StripeIntents()
+        cls.stripe_api = ft.FakeHttpSession().add(ft.STRIPE_PAYMENT_INTENT, cls.stripe_intents)
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        if cls.stripe_api is not None and r.url.startswith("https://api.stripe.com/"):
+            return cls.stripe_api.send(r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    def _pbd_stripe_reset(self):
+        self.stripe_api.calls.clear()
+        self.stripe_intents.intents.clear()
+
+    def _pbd_stripe_tx(self, invoice, state="pending", amount=None, age_minutes=30, **values):
+        """A Stripe card transaction for ``invoice``, as if created ``age_minutes`` ago.
+
+        Its PaymentIntent id is ``pi_<reference>`` and Stripe knows it as
+        still processing until the test says otherwise.
+        """
+        number = next(self._pbd_tx_counter)
+        reference = f"{invoice.name}-T{number}"
+        intent_id = f"pi_pbd{number:06d}"
+        amount = invoice.amount_residual if amount is None else amount
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.stripe_provider.id,
+                    "payment_method_id": self.card_method.id,
+                    "amount": amount,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": invoice.partner_id.id,
+                    "reference": reference,
+                    "operation": "online_direct",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                    "provider_reference": intent_id,
+                    "state": state,
+                    **values,
+                }
+            )
+        )
+        self.stripe_intents.set(
+            intent_id,
+            status="processing",
+            amount=round(amount * 100),
+            currency=invoice.currency_id.name.lower(),
+            description=reference,
+        )
+        self._pbd_age(tx, minutes=age_minutes)
+        return tx
+
+    def _pbd_age(self, transactions, **delta):
+        """Set the transactions' creation date to ``delta`` ago."""
+        transactions.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE payment_transaction SET create_date = %s WHERE id IN %s",
+                fields.Datetime.now() - timedelta(**delta),
+                tuple(transactions.ids),
+            )
+        )
+        transactions.invalidate_recordset(["create_date"])
 
 
 class PbdTestCommon(PbdTestMixin, AccountTestInvoicingCommon):

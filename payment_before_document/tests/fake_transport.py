@@ -158,7 +158,16 @@ def stripe_client(session, api_key="sk_test_fake"):
     )
 
 
-def stripe_payment_intent(intent_id, status="succeeded", amount=10000, currency="eur", metadata=None):
+def stripe_payment_intent(
+    intent_id,
+    status="succeeded",
+    amount=10000,
+    currency="eur",
+    metadata=None,
+    description=None,
+    last_payment_error=None,
+):
+    """A PaymentIntent as Stripe returns it (payment method expanded)."""
     return 200, {
         "id": intent_id,
         "object": "payment_intent",
@@ -166,7 +175,54 @@ def stripe_payment_intent(intent_id, status="succeeded", amount=10000, currency=
         "amount": amount,
         "amount_received": amount if status == "succeeded" else 0,
         "currency": currency,
+        "description": description,
+        "customer": "cus_fake",
         "metadata": metadata or {},
+        "last_payment_error": last_payment_error,
+        "payment_method": {
+            "id": "pm_fake",
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": "visa", "last4": "4242"},
+        },
+    }
+
+
+class StripeIntents:
+    """Stripe's PaymentIntents as a test sets them: ``intents[id] = {...}``.
+
+    Answers ``GET /v1/payment_intents/<id>`` from the dict (404 when absent),
+    so a test can change what Stripe says between two calls.
+    """
+
+    def __init__(self):
+        self.intents = {}
+
+    def set(self, intent_id, **values):
+        self.intents[intent_id] = stripe_payment_intent(intent_id, **values)[1]
+
+    def __call__(self, call):
+        intent_id = call.path.rsplit("/", 1)[-1]
+        if intent_id not in self.intents:
+            return 404, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "resource_missing",
+                    "message": f"No such payment_intent: '{intent_id}'",
+                }
+            }
+        return 200, self.intents[intent_id]
+
+
+def stripe_event(event_type, stripe_object, event_id, created):
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2019-05-16",
+        "created": created,
+        "type": event_type,
+        "data": {"object": stripe_object},
+        "livemode": False,
     }
 
 

@@ -1,0 +1,34 @@
+from odoo import models
+
+from odoo.addons.payment_stripe import const as stripe_const, utils as stripe_utils
+
+from ..lib import stripe_gateway
+from .payment_transaction import RECONCILE_BATCH
+
+
+class PaymentProvider(models.Model):
+    _inherit = "payment.provider"
+
+    def _pbd_stripe_gateway(self):
+        """Stripe's API through the stripe library, with this provider's secret key."""
+        self.ensure_one()
+        secret_key = stripe_utils.get_secret_key(self.sudo())
+        if not secret_key:
+            raise stripe_gateway.GatewayError(self.env._("No Stripe secret key is set on %s.", self.name))
+        return stripe_gateway.StripeGateway(secret_key, stripe_const.API_VERSION)
+
+    def action_pbd_stripe_reconcile(self):
+        """Ask Stripe now about this provider's payments still waiting."""
+        self.ensure_one()
+        transactions = self.env["payment.transaction"].sudo()
+        domain = transactions._pbd_stripe_waiting_domain() + [("provider_id", "=", self.id)]
+        waiting = transactions.search(domain, order="create_date desc, id desc", limit=RECONCILE_BATCH)
+        return waiting._pbd_stripe_check_now(asked=transactions.search_count(domain))
+
+    def action_pbd_view_stripe_log(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "payment_before_document.action_pbd_stripe_event"
+        )
+        action["domain"] = [("provider_id", "=", self.id)]
+        return action
