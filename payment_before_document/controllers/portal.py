@@ -1,4 +1,4 @@
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 from odoo.osv import expression
@@ -51,7 +51,23 @@ class DeliverablePortal(PortalAccount):
         values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
         values["pbd_deliverables"] = invoice._pbd_portal_deliverables()
         values["pbd_access_token"] = access_token
+        if values["pbd_deliverables"]:
+            values["pbd_early_discount"] = invoice._pbd_early_discount(fields.Date.context_today(invoice))
+            if values.get("landing_route"):
+                # After paying, the client lands on the documents, not on the top of the invoice.
+                values["landing_route"] = f"/my/invoices/{invoice.id}/documents"
         return values
+
+    @http.route(
+        "/my/invoices/<int:invoice_id>/documents", type="http", auth="public", website=True, sitemap=False
+    )
+    def portal_invoice_documents(self, invoice_id, access_token=None, **kw):
+        """Where the payment status page sends the client: the invoice, at its documents."""
+        try:
+            invoice_sudo = self._document_check_access("account.move", invoice_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        return request.redirect(invoice_sudo._get_pbd_documents_url())
 
     # ------------------------------------------------------------------
     # /my/documents

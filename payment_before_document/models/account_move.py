@@ -245,4 +245,42 @@ class AccountMove(models.Model):
         return self.sudo().pbd_deliverable_ids
 
     def _get_pbd_documents_url(self):
-        return f"{self.get_portal_url()}#pbd_deliverables"
+        return self.get_portal_url(anchor="pbd_deliverables")
+
+    def _get_pbd_pay_path(self):
+        """The invoice on the portal with its payment form open (access token included)."""
+        self.ensure_one()
+        return self.get_portal_url(anchor="portal_pay", query_string="&payment=True")
+
+    def _get_pbd_pay_url(self):
+        """The link reminders carry: straight to the invoice's payment."""
+        return self.get_base_url() + self._get_pbd_pay_path()
+
+    def _pbd_early_discount(self, on_date):
+        """The early-payment discount still open on ``on_date``, or ``None``.
+
+        Odoo's own computation (payment terms with an early discount): a dict
+        with the last ``date`` to get it, the ``discount`` and the ``amount``
+        to pay instead of the residual.
+        """
+        self.ensure_one()
+        if not self.invoice_payment_term_id.early_discount or self.state != "posted":
+            return None
+        term_lines = self.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        if not term_lines:
+            return None
+        installment = next(
+            (
+                installment
+                for installment in term_lines._get_installments_data(payment_date=on_date)
+                if installment["type"] == "early_payment_discount"
+            ),
+            None,
+        )
+        if not installment:
+            return None
+        return {
+            "date": installment["line"].discount_date,
+            "discount": abs(installment["discount_amount_currency"]),
+            "amount": installment["amount_residual_currency_unsigned"],
+        }

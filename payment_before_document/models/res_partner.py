@@ -229,7 +229,8 @@ class ResPartner(models.Model):
                         "days_late": penalty.days_late,
                         "interest": float(penalty.interest),
                         "flat_fee": float(penalty.flat_fee),
-                        "pay_url": move.get_base_url() + move.get_portal_url(),
+                        "pay_url": move._get_pbd_pay_url(),
+                        "early_discount": move._pbd_early_discount(on_date),
                         "deliverables": deliverables_by_move[move.id],
                     }
                 )

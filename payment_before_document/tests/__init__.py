@@ -15,3 +15,4 @@ from . import test_stripe_lib
 from . import test_stripe_webhook
 from . import test_stripe_reconcile
 from . import test_stripe_concurrency
+from . import test_pay_link

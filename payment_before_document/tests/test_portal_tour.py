@@ -1,4 +1,4 @@
-"""The whole client journey in Chromium: see, preview, pay, download."""
+"""The whole client journey in Chromium: pay link, see, preview, pay, land, download."""
 
 from odoo.tests import tagged
 
@@ -22,7 +22,7 @@ class TestPortalTour(PbdHttpTestCommon):
         invoice = self._pbd_invoice(amount=1500.0)
         deliverable = invoice.pbd_deliverable_ids
         self.assertEqual(deliverable.state, "locked")
-        self.start_tour(invoice.get_portal_url(), "pbd_pay_then_download", login="pbd_client")
+        self.start_tour(invoice._get_pbd_pay_path(), "pbd_pay_then_download", login="pbd_client")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(deliverable.state, "released")
         self.assertEqual(deliverable.download_ids.user_id, self.portal_user)

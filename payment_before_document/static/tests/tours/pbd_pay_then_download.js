@@ -1,7 +1,8 @@
 /** @odoo-module **/
-/* The client opens an unpaid invoice, sees its locked deliverable and the
- * preview, pays with the demo provider, lands back on the invoice and
- * downloads the file; the SHA-256 of the bytes received must equal the one
+/* The client follows the pay link of an email: the invoice opens with its
+ * payment form already shown, the locked deliverable and its preview behind
+ * it. They pay with the demo provider, land on the released documents and
+ * download the file; the SHA-256 of the bytes received must equal the one
  * the server recorded at upload. */
 
 import { registry } from "@web/core/registry";
@@ -28,13 +29,8 @@ registry.category("web_tour.tours").add("pbd_pay_then_download", {
             trigger: ".o_pbd_deliverable[data-state='locked'] a.o_pbd_preview[href*='/preview']",
         },
         {
-            content: "Pay now",
-            trigger: "a[data-bs-target='#pay_with']",
-            run: "click",
-        },
-        {
-            content: "Choose the demo provider",
-            trigger: "#pay_with input[name='o_payment_radio'][data-provider-code='demo']",
+            content: "The pay link opened the payment form by itself: choose the demo provider",
+            trigger: "#pay_with.show input[name='o_payment_radio'][data-provider-code='demo']",
             run: "click",
         },
         {
@@ -48,9 +44,14 @@ registry.category("web_tour.tours").add("pbd_pay_then_download", {
             run: "click",
         },
         {
-            content: "Back on the invoice, the deliverable is released",
+            content: "After paying, the client lands on the documents, released",
             trigger: ".o_pbd_deliverable[data-state='released'] a.o_pbd_download",
             timeout: 30000,
+            run: function () {
+                if (window.location.hash !== "#pbd_deliverables") {
+                    throw new Error(`landed on ${window.location.href}, not on the documents`);
+                }
+            },
         },
         {
             content: "Download it: the bytes are the original's",
