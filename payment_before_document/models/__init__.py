@@ -2,6 +2,7 @@ from . import account_move_deliverable
 from . import account_move_deliverable_download
 from . import account_move
 from . import ir_attachment
+from . import ir_cron
 from . import mail_mail
 from . import pbd_followup_level
 from . import pbd_followup_history

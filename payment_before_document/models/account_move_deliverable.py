@@ -11,8 +11,6 @@ from ..lib.certificate import sha256_file as _sha256_file
 
 _logger = logging.getLogger(__name__)
 
-PRECOMMIT_KEY = "payment_before_document.notification_triggered"
-
 
 class AccountMoveDeliverable(models.Model):
     """A document the firm delivers with a customer invoice.
@@ -320,10 +318,7 @@ class AccountMoveDeliverable(models.Model):
         """
         if not any(d.state != "locked" and not d.release_notified for d in self):
             return
-        data = self.env.cr.precommit.data
-        if not data.get(PRECOMMIT_KEY):
-            data[PRECOMMIT_KEY] = True
-            self.env.ref("payment_before_document.ir_cron_notify_released")._trigger()
+        self.env.ref("payment_before_document.ir_cron_notify_released")._pbd_trigger_once()
 
     @api.model
     def _cron_notify_released(self, limit=500):

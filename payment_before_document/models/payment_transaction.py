@@ -3,6 +3,7 @@ import logging
 
 from markupsafe import Markup
 from psycopg2 import errors as pgerrors
+from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -82,10 +83,11 @@ class PaymentTransaction(models.Model):
     def _process_notification_data(self, notification_data):
         if self.provider_code == "stripe":
             self._pbd_lock()
-        super()._process_notification_data(notification_data)
+        result = super()._process_notification_data(notification_data)
         if self.provider_code == "stripe" and self.state == "done" and not self.is_post_processed:
             # Release the documents now, even if the client closed the page.
-            self.env.ref("payment.cron_post_process_payment_tx")._trigger()
+            self.env.ref("payment.cron_post_process_payment_tx")._pbd_trigger_once()
+        return result
 
     def _post_process(self):
         self._pbd_lock()
@@ -156,9 +158,20 @@ class PaymentTransaction(models.Model):
         self.env["ir.cron"]._notify_progress(done=len(transactions), remaining=remaining)
         return transactions
 
-    def _pbd_next_check(self, now):
-        self.ensure_one()
-        return now + max(RECONCILE_MIN_AGE, (now - self.create_date) / 4)
+    def _pbd_set_next_checks(self, now):
+        """When the job asks again: a quarter of each transaction's age from now.
+
+        Written before asking, so that a transaction Stripe cannot answer for
+        backs off too; one statement for the whole batch.
+        """
+        self.flush_recordset(["pbd_stripe_next_check"])
+        execute_values(
+            self.env.cr._obj,
+            "UPDATE payment_transaction SET pbd_stripe_next_check = data.next_check"
+            " FROM (VALUES %s) AS data(id, next_check) WHERE payment_transaction.id = data.id",
+            [(tx.id, now + max(RECONCILE_MIN_AGE, (now - tx.create_date) / 4)) for tx in self],
+        )
+        self.invalidate_recordset(["pbd_stripe_next_check"])
 
     def _pbd_stripe_reconcile(self, source):
         """Ask Stripe where each transaction stands; apply what it says.
@@ -168,42 +181,51 @@ class PaymentTransaction(models.Model):
         that is not the transaction's (reference, amount or currency) is
         logged and left alone. Returns the log rows, one per transaction.
         """
-        log = self.env["pbd.stripe.event"].sudo()
-        rows = log
+        if not self:
+            return self.env["pbd.stripe.event"]
+        self._pbd_set_next_checks(fields.Datetime.now())
         gateways = {}
-        now = fields.Datetime.now()
-        for tx in self:
-            state_before = tx.state
-            tx.pbd_stripe_next_check = tx._pbd_next_check(now)
-            provider = tx.provider_id
-            try:
-                if provider not in gateways:
-                    gateways[provider] = provider._pbd_stripe_gateway()
-                intent = gateways[provider].payment_intent(tx.provider_reference)
-            except stripe_gateway.GatewayError as exc:
-                rows |= log._pbd_log_check(tx, source, "error", state_before, message=str(exc))
-                continue
-            review = stripe_gateway.review_intent(
-                intent,
-                tx.reference,
-                payment_utils.to_minor_currency_units(tx.amount, tx.currency_id),
-                tx.currency_id.name,
-                tx.state,
-            )
-            if review.action == stripe_gateway.ACTION_WAIT:
-                rows |= log._pbd_log_check(tx, source, "unchanged", state_before, review.status)
-                continue
-            if review.action == stripe_gateway.ACTION_MISMATCH:
-                message = self.env._("Stripe's payment differs from the transaction: %s", review.problem)
-                rows |= log._pbd_log_check(tx, source, "mismatch", state_before, review.status, message)
-                continue
-            rows |= tx._pbd_apply_intent(intent, source, state_before, review.status)
-        return rows
+        log_values = [tx._pbd_stripe_check(source, gateways) for tx in self]
+        return self.env["pbd.stripe.event"].sudo().create(log_values)
 
-    def _pbd_apply_intent(self, intent, source, state_before, status):
-        """Hand a PaymentIntent to Odoo's processing, as its return page does."""
+    def _pbd_stripe_check(self, source, gateways):
+        """Ask Stripe about this transaction and apply its answer: the log row's values."""
         self.ensure_one()
-        log = self.env["pbd.stripe.event"].sudo()
+        state_before = self.state
+
+        def row(outcome, status=False, message=False):
+            return {
+                "source": source,
+                "transaction_id": self.id,
+                "outcome": outcome,
+                "stripe_status": status,
+                "state_before": state_before,
+                "state_after": self.state,
+                "message": message,
+            }
+
+        provider = self.provider_id
+        try:
+            if provider not in gateways:
+                gateways[provider] = provider._pbd_stripe_gateway()
+            intent = gateways[provider].payment_intent(self.provider_reference)
+        except stripe_gateway.GatewayError as exc:
+            return row("error", message=str(exc))
+        review = stripe_gateway.review_intent(
+            intent,
+            self.reference,
+            payment_utils.to_minor_currency_units(self.amount, self.currency_id),
+            self.currency_id.name,
+            self.state,
+        )
+        if review.action == stripe_gateway.ACTION_WAIT:
+            return row("unchanged", review.status)
+        if review.action == stripe_gateway.ACTION_MISMATCH:
+            return row(
+                "mismatch",
+                review.status,
+                self.env._("Stripe's payment differs from the transaction: %s", review.problem),
+            )
         notification_data = {
             "reference": self.reference,
             "payment_intent": intent,
@@ -214,10 +236,10 @@ class PaymentTransaction(models.Model):
                 self._handle_notification_data("stripe", notification_data)
         except CONCURRENCY_ERRORS:
             # A webhook is applying it right now: its outcome stands.
-            return log._pbd_log_check(self, source, "busy", state_before, status)
+            return row("busy", review.status)
         except (UserError, ValidationError) as exc:
-            return log._pbd_log_check(self, source, "error", state_before, status, str(exc))
-        return log._pbd_log_check(self, source, "updated", state_before, status)
+            return row("error", review.status, str(exc))
+        return row("updated", review.status)
 
     # ------------------------------------------------------------------
     # Buttons

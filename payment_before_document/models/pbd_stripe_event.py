@@ -136,20 +136,3 @@ class PbdStripeEvent(models.Model):
     def _pbd_object_status(event):
         stripe_object = (event.get("data") or {}).get("object") or {}
         return stripe_object.get("status") if isinstance(stripe_object, dict) else False
-
-    # ------------------------------------------------------------------
-    # Checks of the reconciliation job
-    # ------------------------------------------------------------------
-    @api.model
-    def _pbd_log_check(self, transaction, source, outcome, state_before, status=False, message=False):
-        return self.create(
-            {
-                "source": source,
-                "transaction_id": transaction.id,
-                "outcome": outcome,
-                "stripe_status": status,
-                "state_before": state_before,
-                "state_after": transaction.state,
-                "message": message,
-            }
-        )

@@ -26,8 +26,8 @@ def intent(**values):
 
 @tagged("post_install", "-at_install")
 class TestVerifyEvent(BaseCase):
-    def _signed(self, payload=EVENT, secret=SECRET, timestamp=None):
-        body, header = ft.stripe_signed_event(payload, secret, timestamp=timestamp)
+    def _signed(self, payload=None, secret=SECRET, timestamp=None):
+        body, header = ft.stripe_signed_event(payload or EVENT, secret, timestamp=timestamp)
         return body.encode(), header
 
     def _reason(self, body, header, secret=SECRET):

@@ -66,6 +66,33 @@ class TestStripeReconcile(PbdStripeMixin, PbdTestCommon):
         self._run()
         self.assertEqual(draft.state, "done")
 
+    def test_the_intent_id_is_kept_from_the_moment_the_payment_form_opens(self):
+        """Odoo's Stripe code creates the PaymentIntent; its id is kept on the draft at once."""
+        invoice = self._pbd_invoice(amount=300.0)
+        draft = self._pbd_stripe_tx(invoice, state="draft", provider_reference=False)
+        self.stripe_api.add(r"POST https://api\.stripe\.com/v1/customers", (200, {"id": "cus_new"}))
+        self.stripe_api.add(
+            r"POST https://api\.stripe\.com/v1/payment_intents",
+            (
+                200,
+                {
+                    "id": "pi_created",
+                    "client_secret": "pi_created_secret",
+                    "status": "requires_payment_method",
+                },
+            ),
+        )
+        values = draft._get_processing_values()
+        self.assertEqual(values["client_secret"], "pi_created_secret")
+        self.assertEqual(draft.provider_reference, "pi_created")
+        self.stripe_intents.set(
+            "pi_created", status="succeeded", amount=30000, currency="usd", description=draft.reference
+        )
+        self.stripe_intents.intents["pi_created"]["currency"] = draft.currency_id.name.lower()
+        self._pbd_age(draft, minutes=20)
+        self._run()
+        self.assertEqual(draft.state, "done")
+
     def test_still_processing_is_asked_again_later_and_less_often(self):
         self._run()
         self.assertEqual(self.tx.state, "pending")
