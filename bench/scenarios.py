@@ -419,3 +419,207 @@ def certificate_append(lib):
         "memory_x_file": f"{ours.peak_mb * 1024 * 1024 / size:.2f}",
     }
     return ours, None
+
+
+STRIPE_PENDING = int(os.environ.get("PBD_BENCH_STRIPE_PENDING", "1000"))
+
+
+def _stripe_invoices(env, count):
+    """``count`` posted invoices (with a deliverable) due far ahead, kept in the bench database."""
+    user = _portal_user(env, "bench_stripe", "Bench Stripe")
+    prefix = "BENCH-STRIPE-"
+    invoices = env["account.move"].search([("ref", "=like", f"{prefix}%")], order="id")
+    if len(invoices) < count:
+        pdf = base64.b64encode(_small_pdf())
+        for start in range(len(invoices), count, 250):
+            chunk = env["account.move"].create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": user.partner_id.id,
+                        "ref": f"{prefix}{n:05d}",
+                        "invoice_date_due": "2099-12-31",  # never in the follow-up scenario
+                        "invoice_line_ids": [
+                            (0, 0, {"name": "Study", "quantity": 1, "price_unit": 700.0, "tax_ids": []})
+                        ],
+                    }
+                    for n in range(start, min(start + 250, count))
+                ]
+            )
+            env["account.move.deliverable"].create(
+                [{"move_id": move.id, "name": "Report", "file": pdf, "file_name": "r.pdf"} for move in chunk]
+            )
+            chunk.action_post()
+            env.cr.commit()
+        invoices = env["account.move"].search([("ref", "=like", f"{prefix}%")], order="id")
+    return invoices[:count]
+
+
+def _stripe_pending(env, invoices):
+    """A Stripe card payment still pending for each invoice, created 30 minutes ago."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from odoo import fields  # noqa: PLC0415
+    from odoo.tools import SQL  # noqa: PLC0415
+
+    provider = env.ref("payment.payment_provider_stripe")
+    if provider.state == "disabled":
+        journal = env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", provider.company_id.id)], limit=1
+        )
+        provider.write(
+            {
+                "state": "test",
+                "stripe_secret_key": "sk_test_bench",
+                "stripe_publishable_key": "pk_test_bench",
+                "stripe_webhook_secret": "whsec_bench",
+                "journal_id": journal.id,
+            }
+        )
+    card = env.ref("payment.payment_method_card")
+    stamp = os.urandom(4).hex()
+    transactions = env["payment.transaction"].create(
+        [
+            {
+                "provider_id": provider.id,
+                "payment_method_id": card.id,
+                "amount": invoice.amount_total,
+                "currency_id": invoice.currency_id.id,
+                "partner_id": invoice.partner_id.id,
+                "reference": f"{invoice.ref}-{stamp}",
+                "operation": "online_direct",
+                "invoice_ids": [(6, 0, invoice.ids)],
+                "provider_reference": f"pi_bench_{invoice.id}_{stamp}",
+                "state": "pending",
+            }
+            for invoice in invoices
+        ]
+    )
+    env.flush_all()
+    env.cr.execute(
+        SQL(
+            "UPDATE payment_transaction SET create_date = %s WHERE id IN %s",
+            fields.Datetime.now() - timedelta(minutes=30),
+            tuple(transactions.ids),
+        )
+    )
+    env.invalidate_all()
+    return transactions
+
+
+def _stripe_intent(tx, status):
+    return {
+        "id": tx.provider_reference,
+        "object": "payment_intent",
+        "status": status,
+        "amount": round(tx.amount * 100),
+        "amount_received": round(tx.amount * 100) if status == "succeeded" else 0,
+        "currency": tx.currency_id.name.lower(),
+        "description": tx.reference,
+        "customer": "cus_bench",
+        "last_payment_error": None,
+        "payment_method": {"id": "pm_bench", "type": "card", "card": {"brand": "visa", "last4": "4242"}},
+    }
+
+
+def _fake_transport():
+    """The tests' fake HTTP session, loaded from its file: importing the tests
+    package would load Odoo's test framework into a server process."""
+    import importlib.util  # noqa: PLC0415
+
+    path = harness.ROOT / harness.MODULE / "tests" / "fake_transport.py"
+    spec = importlib.util.spec_from_file_location("pbd_bench_fake_transport", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@scenario
+def stripe_reconcile(lib):
+    """The reconciliation job over 1,000 pending Stripe payments, Stripe faked
+    at the HTTP layer. Headline: all 1,000 succeeded (1,000 lost webhooks),
+    against Odoo applying the same 1,000 notifications itself without asking
+    Stripe. Extras: none succeeded (all still processing), one in ten did."""
+    from unittest.mock import patch  # noqa: PLC0415
+
+    import requests  # noqa: PLC0415
+
+    ft = _fake_transport()
+    with lib.env_cursor() as env:
+        invoices = _stripe_invoices(env, STRIPE_PENDING)
+    intents = ft.StripeIntents()
+    stripe_api = ft.FakeHttpSession().add(ft.STRIPE_PAYMENT_INTENT, intents)
+
+    def job(succeeded_every):
+        """The job's runs until nothing is due, as the cron runner chains them.
+
+        Stripe says one transaction in ``succeeded_every`` succeeded (0: none),
+        the others are still processing.
+        """
+        with lib.env_cursor() as env:
+            transactions = _stripe_pending(env, invoices.with_env(env))
+            intents.intents = {
+                tx.provider_reference: _stripe_intent(
+                    tx, "succeeded" if succeeded_every and n % succeeded_every == 0 else "processing"
+                )
+                for n, tx in enumerate(transactions)
+            }
+            stripe_api.calls.clear()
+            checked = []
+
+            def run():
+                while batch := env["payment.transaction"]._cron_pbd_stripe_reconcile():
+                    checked.append(len(batch))
+                    env.cr.flush()  # the cron runner commits between batches
+
+            with patch.object(
+                requests.Session, "send", lambda _s, request, **kw: stripe_api.send(request, **kw)
+            ):
+                result = measure(run, repeat=1, warmup=0, trace_memory=False)
+            result.extra = {
+                "checked": sum(checked),
+                "calls": len(stripe_api.calls),
+                "done": len(transactions.filtered(lambda tx: tx.state == "done")),
+            }
+            env.cr.rollback()
+        return result
+
+    def odoo_applies_notifications():
+        """What Odoo does with the same 1,000 "succeeded" notifications, without asking Stripe."""
+        with lib.env_cursor() as env:
+            transactions = _stripe_pending(env, invoices.with_env(env))
+            notifications = [
+                {"reference": tx.reference, "payment_intent": _stripe_intent(tx, "succeeded")}
+                for tx in transactions
+            ]
+
+            def run():
+                for data in notifications:
+                    env["payment.transaction"]._handle_notification_data("stripe", data)
+                env.cr.flush()
+
+            result = measure(run, repeat=1, warmup=0, trace_memory=False)
+            env.cr.rollback()
+        return result
+
+    ours = job(1)
+    anchor = odoo_applies_notifications()
+    processing = job(0)
+    tenth = job(10)
+    expected = {id(ours): STRIPE_PENDING, id(processing): 0, id(tenth): STRIPE_PENDING // 10}
+    for run in (ours, processing, tenth):
+        if run.extra["checked"] != STRIPE_PENDING or run.extra["done"] != expected[id(run)]:
+            raise RuntimeError(f"the job checked {run.extra['checked']} and confirmed {run.extra['done']}")
+        if run.extra["calls"] > STRIPE_PENDING:
+            raise RuntimeError(f"more than one API call per transaction: {run.extra}")
+    ours.extra = {
+        "transactions": STRIPE_PENDING,
+        "api_calls": ours.extra["calls"],
+        "queries_per_tx": f"{ours.queries / STRIPE_PENDING:.1f}",
+        "none_succeeded_time_s": f"{processing.time_s:.2f}",
+        "none_succeeded_queries": processing.queries,
+        "none_succeeded_api_calls": processing.extra["calls"],
+        "tenth_succeeded_time_s": f"{tenth.time_s:.2f}",
+        "tenth_succeeded_api_calls": tenth.extra["calls"],
+    }
+    return ours, anchor
