@@ -70,9 +70,12 @@ class PbdStripeController(StripeController):
     def _verify_notification_signature(self, tx_sudo):
         """Odoo calls this between finding the transaction and applying the event.
 
-        The signature is checked with the stripe library on the raw body, with
-        the transaction's own provider's secret; then the event is admitted
-        (stored once, in order) under a lock on the transaction.
+        Replaces Odoo's own check, which lets everything through when no
+        webhook secret is set and fails on a malformed header: the signature
+        is checked by the stripe library on the raw body, with the
+        transaction's own provider's secret; without a secret nothing passes.
+        Then the event is admitted (stored once, in order) under a lock on
+        the transaction.
         """
         provider_sudo = tx_sudo.provider_id
         try:

@@ -177,6 +177,48 @@ class TestStripeWebhook(PbdStripeMixin, PbdHttpTestCommon):
             self.env["pbd.stripe.event"].search([("event_id", "in", ["evt_cus", "evt_foreign"])])
         )
 
+    def test_a_saved_card_is_tokenized_from_a_signed_setup_intent(self):
+        """Odoo's flow that fetches the payment method from Stripe, with a real signature."""
+        validation = self.env["payment.transaction"].create(
+            {
+                "provider_id": self.stripe_provider.id,
+                "payment_method_id": self.card_method.id,
+                "amount": 0.0,
+                "currency_id": self.invoice.currency_id.id,
+                "partner_id": self.client_company.id,
+                "reference": "VALIDATION-PBD-1",
+                "operation": "validation",
+                "tokenize": True,
+            }
+        )
+        self.stripe_api.add(
+            r"GET https://api\.stripe\.com/v1/payment_methods/pm_saved",
+            (200, {"id": "pm_saved", "type": "card", "card": {"brand": "visa", "last4": "4242"}}),
+        )
+        setup_intent = {
+            "id": "seti_pbd_1",
+            "object": "setup_intent",
+            "status": "succeeded",
+            "customer": "cus_saved",
+            "payment_method": "pm_saved",
+            "description": validation.reference,
+        }
+        event = ft.stripe_event("setup_intent.succeeded", setup_intent, "evt_setup", self.now)
+        self.assertEqual(self._post(event).status_code, 200)
+        self.assertEqual(validation.state, "done")
+        self.assertEqual(validation.token_id.stripe_payment_method, "pm_saved")
+        self.assertEqual(validation.token_id.payment_details, "4242")
+
+    def test_a_refund_that_failed_later_is_recorded(self):
+        self.tx.write({"state": "done"})
+        refund_tx = self.tx._create_child_transaction(1200.0, is_refund=True, provider_reference="re_pbd_9")
+        refund_tx._set_done()
+        refund = {"id": "re_pbd_9", "object": "refund", "amount": 120000, "status": "failed"}
+        event = ft.stripe_event("charge.refund.updated", refund, "evt_refund_failed", self.now)
+        self.assertEqual(self._post(event).status_code, 200)
+        self.assertEqual(refund_tx.state, "error")
+        self.assertEqual(self._log(refund_tx).outcome, "processed")
+
     def test_a_refund_relocks_once_reflected_on_the_invoice(self):
         self._post(self._intent_event("evt_paid", "succeeded"))
         self.tx._post_process()
