@@ -186,6 +186,9 @@ class PaymentTransaction(models.Model):
         self._pbd_set_next_checks(fields.Datetime.now())
         gateways = {}
         log_values = [tx._pbd_stripe_check(source, gateways) for tx in self]
+        if any(values["state_after"] == "done" for values in log_values):
+            # Sure to be there whatever a failed savepoint took back.
+            self.env.ref("payment.cron_post_process_payment_tx")._trigger()
         return self.env["pbd.stripe.event"].sudo().create(log_values)
 
     def _pbd_stripe_check(self, source, gateways):

@@ -184,11 +184,25 @@ class TestStripeReconcile(PbdStripeMixin, PbdTestCommon):
         self.assertEqual(action["params"]["type"], "warning", "a mismatch is shown")
         self.assertIn("2 of 2", action["params"]["message"])
 
-    def test_only_invoicing_users_can_ask_stripe(self):
+    def test_only_invoicing_users_can_ask_stripe_or_read_its_log(self):
+        self._run()
         for user in (self.portal_user, self._pbd_internal_user_without_invoicing()):
-            with self.subTest(user=user.login), self.assertRaises(AccessError):
-                self.tx.with_user(user).action_pbd_stripe_check()
-        self.assertFalse(self.stripe_api.calls)
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    self.tx.with_user(user).action_pbd_stripe_check()
+                with self.assertRaises(AccessError):
+                    self.env["pbd.stripe.event"].with_user(user).search_read([], ["message"])
+                with self.assertRaises(AccessError):
+                    self.stripe_provider.with_user(user).action_pbd_stripe_reconcile()
+        self.assertEqual(len(self.stripe_api.calls), 1, "only the job asked Stripe")
+        log = (
+            self.env["pbd.stripe.event"]
+            .with_user(self.env.user)
+            .search([("transaction_id", "=", self.tx.id)])
+        )
+        self.assertEqual(len(log), 1, "the accountant reads it")
+        with self.assertRaises(AccessError):
+            log.with_user(self.env.user).write({"outcome": "updated"})
 
     def _pbd_internal_user_without_invoicing(self):
         return (
