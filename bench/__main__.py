@@ -94,6 +94,7 @@ def main():
     ensure_database(lib, args.odoo)
     names = [args.scenario] if args.scenario else list(SCENARIOS)
     for name in names:
+        lib.vacuum()
         ours, anchor = SCENARIOS[name](lib)
         ratio = f"{ours.time_s / anchor.time_s:.2f}" if anchor else "na"
         extra = "".join(f" {key}={value}" for key, value in ours.extra.items())

@@ -184,6 +184,9 @@ class PaymentTransaction(models.Model):
         if not self:
             return self.env["pbd.stripe.event"]
         self._pbd_set_next_checks(fields.Datetime.now())
+        # Odoo notes each confirmation on the invoice: read what that needs for
+        # the whole batch at once rather than invoice by invoice.
+        self.invoice_ids.mapped("display_name")
         gateways = {}
         log_values = [tx._pbd_stripe_check(source, gateways) for tx in self]
         if any(values["state_after"] == "done" for values in log_values):
