@@ -125,8 +125,11 @@ def download_large(lib):
     Odoo's /web/content serving the same attachment."""
     size = 200 * 1024 * 1024
     with lib.env_cursor() as env:
-        user = _portal_user(env, "bench_one", "Bench One")
-        deliverable = env["account.move.deliverable"].search([("name", "=", "Large deliverable")], limit=1)
+        # A client of its own: portal_documents counts bench_one's documents.
+        user = _portal_user(env, "bench_large", "Bench Large")
+        deliverable = env["account.move.deliverable"].search(
+            [("name", "=", "Large deliverable"), ("partner_id", "=", user.partner_id.id)], limit=1
+        )
         if not deliverable:
             invoice = _invoices(env, user.partner_id, 1, 0, "BENCH-LARGE-")
             deliverable = env["account.move.deliverable"].create(
@@ -150,7 +153,7 @@ def download_large(lib):
         )
         url = deliverable._get_download_url()
         anchor_url = f"/web/content/{attachment.id}?download=true"
-    web = WebClient(lib).login("bench_one", "bench_one")
+    web = WebClient(lib).login("bench_large", "bench_large")
     admin = WebClient(lib).login("admin", "admin")
     ours = measure(lambda: _expect(web.stream(url), size), repeat=2, warmup=0)
     anchor = measure(lambda: _expect(admin.stream(anchor_url), size), repeat=2, warmup=0)

@@ -182,6 +182,13 @@ class PbdStripeMixin:
         self.stripe_api.calls.clear()
         self.stripe_intents.intents.clear()
 
+    def _pbd_paying_client(self):
+        """Stripe as new, and a 1,200 invoice whose document waits for a card payment still pending."""
+        self._pbd_stripe_reset()
+        self.invoice = self._pbd_invoice(amount=1200.0)
+        self.deliverable = self.invoice.pbd_deliverable_ids
+        self.tx = self._pbd_stripe_tx(self.invoice)
+
     def _pbd_stripe_tx(self, invoice, state="pending", amount=None, age_minutes=30, **values):
         """A Stripe card transaction for ``invoice``, as if created ``age_minutes`` ago.
 

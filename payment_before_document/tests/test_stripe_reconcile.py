@@ -19,10 +19,7 @@ class TestStripeReconcile(PbdStripeMixin, PbdTestCommon):
 
     def setUp(self):
         super().setUp()
-        self._pbd_stripe_reset()
-        self.invoice = self._pbd_invoice(amount=1200.0)
-        self.deliverable = self.invoice.pbd_deliverable_ids
-        self.tx = self._pbd_stripe_tx(self.invoice)
+        self._pbd_paying_client()
         self.cron = self.env.ref("payment.cron_post_process_payment_tx")
 
     def _run(self):

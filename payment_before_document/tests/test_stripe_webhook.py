@@ -28,10 +28,7 @@ class TestStripeWebhook(PbdStripeMixin, PbdHttpTestCommon):
 
     def setUp(self):
         super().setUp()
-        self._pbd_stripe_reset()
-        self.invoice = self._pbd_invoice(amount=1200.0)
-        self.deliverable = self.invoice.pbd_deliverable_ids
-        self.tx = self._pbd_stripe_tx(self.invoice)
+        self._pbd_paying_client()
         self.now = int(time.time())
 
     # ------------------------------------------------------------------
