@@ -245,6 +245,11 @@ class PaymentTransaction(models.Model):
             return row("busy", review.status)
         except (UserError, ValidationError) as exc:
             return row("error", review.status, str(exc))
+        except Exception as exc:  # one payment must not stop the job for all the others
+            _logger.exception("Stripe reconciliation could not apply %s to %s", review.status, self.reference)
+            return row(
+                "error", review.status, self.env._("Odoo could not apply it: %s", exc.__class__.__name__)
+            )
         return row("updated", review.status)
 
     # ------------------------------------------------------------------

@@ -6,6 +6,7 @@ stripe library builds and parses every request for real.
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import PbdStripeMixin, PbdTestCommon
 
@@ -137,6 +138,19 @@ class TestStripeReconcile(PbdStripeMixin, PbdTestCommon):
         self.assertIn("No such payment_intent", log.message)
         self.assertNotIn("sk_test_pbd", log.message)
         self.assertTrue(self.tx.pbd_stripe_next_check, "asked again later")
+
+    def test_a_payment_odoo_cannot_apply_does_not_stop_the_others(self):
+        broken = self._pbd_stripe_tx(self._pbd_invoice(amount=60.0), age_minutes=60)
+        self._stripe_says(
+            broken, status="succeeded", payment_method={"id": "pm_x", "type": "card", "card": {}}
+        )
+        self._stripe_says(self.tx, status="succeeded")
+        with mute_logger("odoo.addons.payment_before_document.models.payment_transaction"):
+            self._run()
+        self.assertEqual(self.tx.state, "done", "the next one is applied")
+        log = broken.pbd_stripe_event_ids
+        self.assertEqual((log.outcome, broken.state), ("error", "pending"))
+        self.assertIn("KeyError", log.message)
 
     def test_what_the_job_leaves_alone(self):
         young = self._pbd_stripe_tx(self._pbd_invoice(amount=10.0), age_minutes=2)
