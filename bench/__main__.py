@@ -8,7 +8,7 @@ import logging
 import sys
 
 from . import harness, oca_credit_control
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, STANDALONE
 
 BENCH_DB = "pbd_bench"
 FINGERPRINT_KEY = "payment_before_document.bench_fingerprint"
@@ -87,14 +87,21 @@ def main():
     parser.add_argument("--db", default=BENCH_DB)
     args = parser.parse_args()
     sys.path.insert(0, args.odoo)
-    # OCA's account_credit_control (the follow-up anchor), from its PyPI wheel.
-    oca_path = oca_credit_control.ensure_addon(harness.ROOT / ".cache")
-    lib = harness.Odoo(f"{oca_path},{args.addons_path}", args.data_dir, args.db)
-    logging.getLogger("odoo").setLevel(logging.WARNING)
-    ensure_database(lib, args.odoo)
     names = [args.scenario] if args.scenario else list(SCENARIOS)
+    # Scenarios of plain-Python code (STANDALONE) run without the bench database.
+    needs_database = any(name not in STANDALONE for name in names)
+    addons_path = args.addons_path
+    if needs_database:
+        # OCA's account_credit_control (the follow-up anchor), from its PyPI wheel.
+        oca_path = oca_credit_control.ensure_addon(harness.ROOT / ".cache")
+        addons_path = f"{oca_path},{addons_path}"
+    lib = harness.Odoo(addons_path, args.data_dir, args.db)
+    logging.getLogger("odoo").setLevel(logging.WARNING)
+    if needs_database:
+        ensure_database(lib, args.odoo)
     for name in names:
-        lib.vacuum()
+        if name not in STANDALONE:
+            lib.vacuum()
         ours, anchor = SCENARIOS[name](lib)
         ratio = f"{ours.time_s / anchor.time_s:.2f}" if anchor else "na"
         extra = "".join(f" {key}={value}" for key, value in ours.extra.items())

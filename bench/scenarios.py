@@ -229,7 +229,7 @@ def _fresh_invoices(env, partner, count, deliverables_each):
     return invoices
 
 
-__all__ = ["SCENARIOS", "Measure"]
+__all__ = ["SCENARIOS", "STANDALONE", "Measure"]
 
 
 FOLLOWUP_CLIENTS = int(os.environ.get("PBD_BENCH_FOLLOWUP_CLIENTS", "2000"))
@@ -629,3 +629,149 @@ def stripe_reconcile(lib):
         "tenth_succeeded_api_calls": tenth.extra["calls"],
     }
     return ours, anchor
+
+
+def _bench_pdf_with_images(path, pages=100, image_bytes=200 * 1024):
+    """A ``pages``-page A4 PDF, each page a full-page picture of random (so
+    incompressible) pixels and a line of text: about ``pages * image_bytes``."""
+    from pypdf import PdfWriter  # noqa: PLC0415
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject  # noqa: PLC0415
+
+    side = int((image_bytes / 3) ** 0.5)
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(width=595, height=842)
+        image = DecodedStreamObject()
+        image.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Image"),
+                NameObject("/Width"): NumberObject(side),
+                NameObject("/Height"): NumberObject(side),
+                NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+                NameObject("/BitsPerComponent"): NumberObject(8),
+            }
+        )
+        image.set_data(os.urandom(side * side * 3))
+        content = DecodedStreamObject()
+        content.set_data(
+            f"q 500 0 0 640 48 120 cm /Im0 Do Q BT /F1 24 Tf 72 790 Td (Page {number}) Tj ET".encode()
+        )
+        page[NameObject("/Resources")] = DictionaryObject(
+            {
+                NameObject("/Font"): DictionaryObject({NameObject("/F1"): font}),
+                NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): writer._add_object(image)}),
+            }
+        )
+        page[NameObject("/Contents")] = writer._add_object(content)
+    with path.open("wb") as handle:
+        writer.write(handle)
+
+
+def _rss_kb(field):
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _rss_growth(func):
+    """How much the process's resident memory grows while ``func`` runs, in
+    bytes, C allocations (PDFium's, Pillow's) included.
+
+    The kernel keeps the high-water mark (VmHWM); writing 5 to clear_refs
+    resets it to the current resident size (Linux >= 4.0), so no peak is
+    missed between samples. Freed heap is handed back first (malloc_trim) so
+    memory an earlier run left to the allocator does not hide this run's.
+    Falls back to the harness's 50 ms sampler.
+    """
+    import ctypes  # noqa: PLC0415
+    import gc  # noqa: PLC0415
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+        start = _rss_kb("VmRSS")
+    except OSError:
+        with harness.RssSampler(interval=0.005) as sampler:
+            func()
+        return sampler.growth
+    func()
+    return max(_rss_kb("VmHWM") - start, 0) * 1024
+
+
+@scenario
+def preview_make(lib):
+    """The portal preview (pictures of the first pages, watermarked) of a
+    100-page, 20 MB PDF of full-page pictures: the first page, and the first
+    three. No database; no anchor. peak_mb is the growth of the process's
+    resident memory (PDFium's and Pillow's C allocations included), with the
+    file size beside it."""
+    import io  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    from odoo.addons.payment_before_document.lib import pdf as pdf_lib  # noqa: PLC0415
+
+    workdir = harness.ROOT / ".cache" / "bench-files"
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / "hundred_pages_pictures_20mb.pdf"
+    if not source.exists():
+        _bench_pdf_with_images(source)
+    data = source.read_bytes()
+    size = len(data)
+    pdf_lib.make_preview(_small_pdf(), pages=1)  # imports, PDFium and font loading: not measured
+
+    results = {}
+    for pages in (1, 3):
+
+        def run(pages=pages):
+            preview = pdf_lib.make_preview(data, pages=pages, watermark="PREVIEW – payment required")
+            if len(PdfReader(io.BytesIO(preview)).pages) != pages:
+                raise RuntimeError(f"the preview does not have {pages} pages")
+            results[pages] = len(preview)
+
+        t0 = time.perf_counter()
+        rss = _rss_growth(run)
+        cold = time.perf_counter() - t0
+        timed = measure(run, repeat=3, warmup=1)  # Python's own peak (tracemalloc) and the median time
+        timed.extra = {"cold_s": cold, "rss": rss, "py_peak_mb": timed.peak_mb}
+        timed.peak_mb = rss / 1024 / 1024
+        results[f"measure_{pages}"] = timed
+    one, three = results["measure_1"], results["measure_3"]
+    one.extra = {
+        "file_mb": f"{size / 1024 / 1024:.1f}",
+        "pages": 100,
+        "memory_x_file": f"{one.extra['rss'] / size:.2f}",
+        "py_peak_mb": f"{one.extra['py_peak_mb']:.1f}",
+        "cold_time_s": f"{one.extra['cold_s']:.3f}",
+        "preview_kb": results[1] // 1024,
+        "three_pages_time_s": f"{three.time_s:.4f}",
+        "three_pages_peak_mb": f"{three.peak_mb:.1f}",
+        "three_pages_memory_x_file": f"{three.extra['rss'] / size:.2f}",
+        "three_pages_py_peak_mb": f"{three.extra['py_peak_mb']:.1f}",
+        "three_pages_cold_time_s": f"{three.extra['cold_s']:.3f}",
+        "three_pages_preview_kb": results[3] // 1024,
+    }
+    return one, None
+
+
+# Scenarios that need no database: ``make bench SCENARIO=<name>`` runs them
+# without building (or upgrading) the bench database.
+STANDALONE = {"preview_make"}

@@ -9,7 +9,7 @@
     "license": "AGPL-3",
     "depends": ["account_payment", "payment_stripe", "portal", "sms", "phone_validation"],
     "external_dependencies": {
-        "python": ["stripe", "pypdf", "phonenumbers", "twilio"],
+        "python": ["stripe", "pypdf", "pypdfium2", "phonenumbers", "twilio"],
     },
     "data": [
         "security/payment_before_document_security.xml",
