@@ -28,7 +28,23 @@ class PbdStripeController(StripeController):
     timestamp is refused; no webhook secret means no event), its event id is
     stored once (duplicates change nothing), and an event older than one
     already applied to the same transaction is ignored.
+
+    On every path the PaymentIntent must be the transaction's own (the gate
+    in ``payment.transaction._pbd_stripe_check_intent``): a refused intent
+    changes nothing but the Stripe log and an activity for the accountant.
+    Disputes (chargebacks) are signed and admitted like the other events,
+    then handled by ``payment.transaction._pbd_stripe_dispute``.
     """
+
+    @http.route()
+    def stripe_return(self, **data):
+        try:
+            return super().stripe_return(**data)
+        except stripe_gateway.IntentMismatch as mismatch:
+            # Nothing was applied; what the client sees is the unchanged payment.
+            tx_sudo = request.env["payment.transaction"].sudo()._get_tx_from_notification_data("stripe", data)
+            tx_sudo._pbd_stripe_refuse(mismatch, "return")
+            return request.redirect("/payment/status")
 
     @http.route()
     def stripe_webhook(self):
@@ -39,6 +55,8 @@ class PbdStripeController(StripeController):
         except (ValueError, KeyError, TypeError):
             _logger.warning("Stripe webhook refused: the body is not a Stripe event")
             return request.make_json_response({"error": "not a Stripe event"}, status=400)
+        if event_type in stripe_gateway.DISPUTE_EVENTS:
+            return self._pbd_stripe_dispute_webhook(event)
         if event_type not in HANDLED_WEBHOOK_EVENTS:
             _logger.info("Stripe webhook: %s events are not used; acknowledged", event_type)
             return request.make_json_response("")
@@ -50,8 +68,35 @@ class PbdStripeController(StripeController):
             response = super().stripe_webhook()
         except EventNotApplied:
             return request.make_json_response("")
+        except stripe_gateway.IntentMismatch as mismatch:
+            # Acknowledged (a retry would say the same); the admitted row says why.
+            tx_sudo = self._pbd_find_transaction(event_type, stripe_object)
+            tx_sudo._pbd_stripe_refuse(mismatch, "webhook", event_row=self._pbd_event_row(event))
+            return request.make_json_response("")
         request.env["pbd.stripe.event"].sudo()._pbd_record_processed(event)
         return response
+
+    def _pbd_stripe_dispute_webhook(self, event):
+        """A chargeback: signed by the disputed payment's provider, admitted once, then handled."""
+        dispute = event["data"]["object"]
+        tx_sudo = request.env["payment.transaction"].sudo()
+        if isinstance(dispute, dict) and isinstance(dispute.get("payment_intent"), str):
+            tx_sudo = tx_sudo._pbd_stripe_disputed_transaction(dispute["payment_intent"])
+        if not tx_sudo:
+            _logger.info("Stripe webhook: no payment here for a %s event; acknowledged", event["type"])
+            return request.make_json_response("")
+        try:
+            self._verify_notification_signature(tx_sudo)
+        except EventNotApplied:
+            return request.make_json_response("")
+        tx_sudo._pbd_stripe_dispute(dispute, self._pbd_event_row(event))
+        return request.make_json_response("")
+
+    @staticmethod
+    def _pbd_event_row(event):
+        """The Stripe log row of an admitted event."""
+        rows = request.env["pbd.stripe.event"].sudo()
+        return rows.search([("event_id", "=", event["id"])], limit=1) if event.get("id") else rows
 
     @staticmethod
     def _pbd_find_transaction(event_type, stripe_object):

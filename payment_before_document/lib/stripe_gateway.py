@@ -5,6 +5,11 @@
   returns the event as plain data;
 - :class:`StripeGateway` asks Stripe for a PaymentIntent, in the API version
   Odoo's Stripe provider speaks, so the answer has the shape Odoo expects;
+- :func:`intent_problems` is the one gate every path that applies a Stripe
+  status goes through (return page, webhook, reconciliation job, the
+  accountant's buttons): a PaymentIntent confirms only the transaction it
+  was made for (reference, currency, amount, amount received, and an id no
+  other transaction holds);
 - :func:`review_intent` decides what a PaymentIntent's status means for a
   transaction that is still waiting.
 
@@ -29,6 +34,9 @@ REASON_BAD_SIGNATURE = "bad_signature"
 REASON_STALE = "stale"
 REASON_MALFORMED = "malformed"
 
+# Disputes (chargebacks) the module listens to, beside the events Odoo handles.
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
+
 # PaymentIntent statuses a client produces while still on the payment page.
 NOT_ATTEMPTED = ("requires_payment_method", "requires_confirmation", "requires_action")
 KNOWN_STATUSES = NOT_ATTEMPTED + ("processing", "requires_capture", "succeeded", "canceled")
@@ -36,6 +44,13 @@ KNOWN_STATUSES = NOT_ATTEMPTED + ("processing", "requires_capture", "succeeded",
 ACTION_APPLY = "apply"
 ACTION_WAIT = "wait"
 ACTION_MISMATCH = "mismatch"
+
+# What may differ between a PaymentIntent and the transaction it is applied to.
+PROBLEM_REFERENCE = "reference"
+PROBLEM_CURRENCY = "currency"
+PROBLEM_AMOUNT = "amount"
+PROBLEM_RECEIVED = "amount_received"
+PROBLEM_INTENT = "intent"  # not the intent this transaction created, or another's
 
 
 class InvalidEvent(Exception):
@@ -46,6 +61,16 @@ class InvalidEvent(Exception):
 
 class GatewayError(Exception):
     """Stripe could not answer; ``message`` is safe to show and to log."""
+
+
+class IntentMismatch(Exception):
+    """A PaymentIntent was about to be applied to a transaction it is not for."""
+
+    def __init__(self, intent, problems, message=""):
+        super().__init__(message or ", ".join(problems))
+        self.intent = intent
+        self.problems = tuple(problems)
+        self.message = message or ", ".join(problems)
 
 
 def verify_event(payload, header, secret, tolerance=TOLERANCE_SECONDS):
@@ -111,6 +136,32 @@ class Review:
     problem: str = ""
 
 
+def intent_problems(intent, reference, amount_minor, currency, own_intent_id=None, bound_elsewhere=False):
+    """What differs between ``intent`` and the transaction it would confirm.
+
+    An empty tuple when the intent is the transaction's: Odoo wrote the
+    reference into the intent's ``description`` and asked for this amount in
+    this currency (``amount_minor`` in the currency's smallest unit); a
+    succeeded intent must have received all of it. ``own_intent_id`` is the
+    intent the transaction created (when known): another id is refused, and
+    so is an id that ``bound_elsewhere`` says another transaction holds.
+    """
+    if not isinstance(intent, dict):
+        return (PROBLEM_INTENT,)
+    problems = []
+    if intent.get("description") != reference:
+        problems.append(PROBLEM_REFERENCE)
+    if (intent.get("currency") or "").lower() != (currency or "").lower():
+        problems.append(PROBLEM_CURRENCY)
+    if intent.get("amount") != amount_minor:
+        problems.append(PROBLEM_AMOUNT)
+    if intent.get("status") == "succeeded" and intent.get("amount_received") != amount_minor:
+        problems.append(PROBLEM_RECEIVED)
+    if not intent.get("id") or bound_elsewhere or (own_intent_id and intent["id"] != own_intent_id):
+        problems.append(PROBLEM_INTENT)
+    return tuple(problems)
+
+
 def review_intent(intent, reference, amount_minor, currency, waiting_state):
     """What to do with a PaymentIntent Stripe returned for a waiting transaction.
 
@@ -121,14 +172,9 @@ def review_intent(intent, reference, amount_minor, currency, waiting_state):
     it (reference, amount or currency): nothing is applied.
     """
     status = intent.get("status") or ""
-    if intent.get("description") != reference:
-        return Review(ACTION_MISMATCH, status, "reference")
-    if (intent.get("currency") or "").lower() != currency.lower():
-        return Review(ACTION_MISMATCH, status, "currency")
-    if intent.get("amount") != amount_minor:
-        return Review(ACTION_MISMATCH, status, "amount")
-    if status == "succeeded" and intent.get("amount_received") != amount_minor:
-        return Review(ACTION_MISMATCH, status, "amount_received")
+    problems = intent_problems(intent, reference, amount_minor, currency)
+    if problems:
+        return Review(ACTION_MISMATCH, status, problems[0])
     if status not in KNOWN_STATUSES:
         return Review(ACTION_MISMATCH, status, "status")
     if status in NOT_ATTEMPTED and not intent.get("last_payment_error"):

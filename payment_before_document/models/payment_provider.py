@@ -17,6 +17,23 @@ class PaymentProvider(models.Model):
             raise stripe_gateway.GatewayError(self.env._("No Stripe secret key is set on %s.", self.name))
         return stripe_gateway.StripeGateway(secret_key, stripe_const.API_VERSION)
 
+    def _stripe_make_request(
+        self, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
+    ):
+        """The webhook Odoo creates ("Generate your webhook") also sends disputes."""
+        if endpoint == "webhook_endpoints" and method == "POST" and payload and "enabled_events[]" in payload:
+            events = list(payload["enabled_events[]"])
+            payload = dict(
+                payload,
+                **{
+                    "enabled_events[]": events
+                    + [event for event in stripe_gateway.DISPUTE_EVENTS if event not in events]
+                },
+            )
+        return super()._stripe_make_request(
+            endpoint, payload=payload, method=method, offline=offline, idempotency_key=idempotency_key
+        )
+
     def action_pbd_stripe_reconcile(self):
         """Ask Stripe now about this provider's payments still waiting."""
         self.ensure_one()

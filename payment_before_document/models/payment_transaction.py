@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment_stripe import const as stripe_const
 
 from ..lib import stripe_gateway
 
@@ -23,12 +24,20 @@ PAYMENT_OPERATIONS = ("online_redirect", "online_direct", "online_token", "offli
 RECONCILE_MIN_AGE = timedelta(minutes=5)
 RECONCILE_MAX_AGE = timedelta(days=15)
 RECONCILE_BATCH = 200
+# Stripe's dispute statuses: the firm won (or no chargeback followed an inquiry).
+DISPUTE_CLOSED_FOR_US = ("won", "warning_closed", "prevented")
+DISPUTE_LOST = ("lost", "charge_refunded")
 CONCURRENCY_ERRORS = (pgerrors.SerializationFailure, pgerrors.LockNotAvailable)
 
 
 class PaymentTransaction(models.Model):
     """Stripe payments that end up applied once, even when a webhook is lost.
 
+    - a PaymentIntent confirms only the transaction it was made for: every
+      path that applies a Stripe status goes through one gate
+      (:meth:`_pbd_stripe_check_intent`, called by
+      :meth:`_process_notification_data`), and a mismatch changes nothing
+      but the Stripe log and an activity for the accountant;
     - every path that applies a Stripe status (webhook, return from the
       payment page, reconciliation job) and the post-processing that creates
       the payment lock the transaction's row first: two notifications of the
@@ -43,6 +52,7 @@ class PaymentTransaction(models.Model):
 
     _inherit = "payment.transaction"
 
+    provider_reference = fields.Char(index="btree_not_null")  # the gate looks intents up by id
     pbd_stripe_event_ids = fields.One2many(
         "pbd.stripe.event", "transaction_id", string="Stripe log", readonly=True
     )
@@ -83,11 +93,28 @@ class PaymentTransaction(models.Model):
     def _process_notification_data(self, notification_data):
         if self.provider_code == "stripe":
             self._pbd_lock()
+            if self.operation in PAYMENT_OPERATIONS:
+                self._pbd_stripe_check_intent(notification_data.get("payment_intent"))
         result = super()._process_notification_data(notification_data)
         if self.provider_code == "stripe" and self.state == "done" and not self.is_post_processed:
             # Release the documents now, even if the client closed the page.
             self.env.ref("payment.cron_post_process_payment_tx")._pbd_trigger_once()
         return result
+
+    def _send_capture_request(self, amount_to_capture=None):
+        """A capture Stripe answers with another payment changes nothing (see the gate)."""
+        try:
+            return super()._send_capture_request(amount_to_capture=amount_to_capture)
+        except stripe_gateway.IntentMismatch as mismatch:
+            self._pbd_stripe_refuse(mismatch, "manual")
+            return self.browse()
+
+    def _send_void_request(self, amount_to_void=None):
+        try:
+            return super()._send_void_request(amount_to_void=amount_to_void)
+        except stripe_gateway.IntentMismatch as mismatch:
+            self._pbd_stripe_refuse(mismatch, "manual")
+            return self.browse()
 
     def _post_process(self):
         self._pbd_lock()
@@ -110,19 +137,213 @@ class PaymentTransaction(models.Model):
                 )
             )
             for invoice in invoices:
+                staff = invoice.with_context(lang=invoice._pbd_staff_lang())
                 invoice.activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=self.env._("Reflect the Stripe refund"),
+                    summary=staff.env._("Reflect the Stripe refund"),
                     note=Markup("<p>%s</p>")
-                    % self.env._(
+                    % staff.env._(
                         "Stripe refunded %(amount)s (%(reference)s). If the refund cancels this invoice, "
                         "add a credit note: its documents stay available to the client until the "
                         "invoice is no longer paid.",
-                        amount=format_amount(self.env, -tx.amount, tx.currency_id),
+                        amount=format_amount(staff.env, -tx.amount, tx.currency_id),
                         reference=tx.reference,
                     ),
                     user_id=(invoice.invoice_user_id or self.env.user).id,
                 )
+
+    # ------------------------------------------------------------------
+    # The gate: a PaymentIntent confirms only its own transaction
+    # ------------------------------------------------------------------
+    def _pbd_stripe_minor_amount(self):
+        """The amount Odoo asked Stripe for, in the currency's smallest unit."""
+        self.ensure_one()
+        return payment_utils.to_minor_currency_units(
+            self.amount,
+            self.currency_id,
+            arbitrary_decimal_number=stripe_const.CURRENCY_DECIMALS.get(self.currency_id.name),
+        )
+
+    def _pbd_stripe_check_intent(self, intent):
+        """Raise :class:`~..lib.stripe_gateway.IntentMismatch` unless ``intent``
+        is this transaction's own PaymentIntent.
+
+        Odoo's return route fetches whatever intent id the URL names, and a
+        webhook body names its own: before any status is applied, the intent
+        must carry this transaction's reference, currency and amount (all of
+        it received when it succeeded), be the intent this transaction
+        created, and be held by no other transaction.
+        """
+        self.ensure_one()
+        intent_id = intent.get("id") if isinstance(intent, dict) else None
+        holder = intent_id and self.sudo().search(
+            [
+                ("provider_reference", "=", intent_id),
+                ("provider_code", "=", "stripe"),
+                ("operation", "in", PAYMENT_OPERATIONS),
+                ("id", "!=", self.id),
+            ],
+            limit=1,
+        )
+        problems = stripe_gateway.intent_problems(
+            intent,
+            self.reference,
+            self._pbd_stripe_minor_amount(),
+            self.currency_id.name,
+            own_intent_id=self.provider_reference,
+            bound_elsewhere=bool(holder),
+        )
+        if problems:
+            message = self._pbd_stripe_mismatch_message(intent, problems, holder)
+            _logger.warning(
+                "Stripe PaymentIntent %s refused for transaction %s: %s",
+                intent_id,
+                self.reference,
+                ", ".join(problems),
+            )
+            raise stripe_gateway.IntentMismatch(intent, problems, message)
+
+    def _pbd_stripe_mismatch_message(self, intent, problems, holder):
+        intent = intent if isinstance(intent, dict) else {}
+        # For the Stripe log and the accountant: in the company's language.
+        env = self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
+        currency = self.currency_id
+
+        def major(minor):
+            if not isinstance(minor, int):
+                return str(minor)
+            return format_amount(env, payment_utils.to_major_currency_units(minor, currency), currency)
+
+        ours = self._pbd_stripe_minor_amount()
+        labels = {
+            stripe_gateway.PROBLEM_REFERENCE: env._(
+                "its reference is %(theirs)s, not %(ours)s",
+                theirs=intent.get("description") or "-",
+                ours=self.reference,
+            ),
+            stripe_gateway.PROBLEM_CURRENCY: env._(
+                "its currency is %(theirs)s, not %(ours)s",
+                theirs=(intent.get("currency") or "-").upper(),
+                ours=currency.name,
+            ),
+            stripe_gateway.PROBLEM_AMOUNT: env._(
+                "its amount is %(theirs)s, not %(ours)s", theirs=major(intent.get("amount")), ours=major(ours)
+            ),
+            stripe_gateway.PROBLEM_RECEIVED: env._(
+                "Stripe received %(theirs)s of it, not %(ours)s",
+                theirs=major(intent.get("amount_received")),
+                ours=major(ours),
+            ),
+            stripe_gateway.PROBLEM_INTENT: (
+                env._("it belongs to another transaction (%s)", holder.reference)
+                if holder
+                else env._("it is not the payment this transaction created")
+            ),
+        }
+        return env._(
+            "Stripe's payment %(intent)s does not match transaction %(reference)s: %(differences)s. "
+            "Nothing was applied.",
+            intent=intent.get("id") or "-",
+            reference=self.reference,
+            differences="; ".join(labels[problem] for problem in problems),
+        )
+
+    def _pbd_stripe_refuse(self, mismatch, source, event_row=None):
+        """Record a refused intent: a ``mismatch`` row in the Stripe log (the
+        webhook's own row when there is one) and an activity on the invoice."""
+        self.ensure_one()
+        values = {
+            "outcome": "mismatch",
+            "message": mismatch.message,
+            "stripe_status": isinstance(mismatch.intent, dict) and mismatch.intent.get("status"),
+            "state_after": self.state,
+        }
+        if event_row:
+            event_row.sudo().write(values)
+        else:
+            event_row = (
+                self.env["pbd.stripe.event"]
+                .sudo()
+                .create(dict(values, source=source, transaction_id=self.id, state_before=self.state))
+            )
+        self._pbd_stripe_warn_accountant(mismatch.message)
+        return event_row
+
+    def _pbd_stripe_warn_accountant(self, message):
+        """One open activity per invoice, whatever the number of attempts."""
+        activity_type = self.env.ref("mail.mail_activity_data_warning")
+        for invoice in self.sudo().invoice_ids.filtered(lambda move: move.move_type == "out_invoice"):
+            staff = invoice.with_context(lang=invoice._pbd_staff_lang())
+            summary = staff.env._("Stripe payment that does not match")
+            if invoice.activity_ids.filtered(
+                lambda a, s=summary: a.activity_type_id == activity_type and a.summary == s
+            ):
+                continue
+            invoice.activity_schedule(
+                activity_type_id=activity_type.id,
+                summary=summary,
+                note=Markup("<p>%s</p><p>%s</p>")
+                % (
+                    message,
+                    staff.env._(
+                        "Someone may be trying to unlock these documents with another, smaller payment. "
+                        "Check the payment in your Stripe dashboard before doing anything."
+                    ),
+                ),
+                user_id=(invoice.invoice_user_id or self.env.user).id,
+            )
+
+    # ------------------------------------------------------------------
+    # Card disputes (chargebacks)
+    # ------------------------------------------------------------------
+    @api.model
+    def _pbd_stripe_disputed_transaction(self, intent_id):
+        return self.search(
+            [
+                ("provider_reference", "=", intent_id),
+                ("provider_code", "=", "stripe"),
+                ("operation", "in", PAYMENT_OPERATIONS),
+            ],
+            limit=1,
+        )
+
+    def _pbd_stripe_dispute(self, dispute, event_row):
+        """A client disputed this card payment (a signed, admitted event).
+
+        While the dispute is open, the documents the client has not
+        downloaded yet are locked again; the accountant gets the download log
+        of the invoice's documents (the evidence Stripe asks for). A dispute
+        won releases them; a lost one keeps them locked.
+        """
+        self.ensure_one()
+        status = dispute.get("status") or ""
+        # For the Stripe log: in the company's language.
+        env = self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
+        invoices = self.invoice_ids.filtered(lambda move: move.move_type == "out_invoice")
+        deliverables = invoices.pbd_deliverable_ids
+        if status in DISPUTE_CLOSED_FOR_US:
+            released = deliverables.filtered("dispute_hold")
+            released.dispute_hold = False
+            message = env._(
+                "Dispute %(dispute)s closed in your favour: %(count)s document(s) available again.",
+                dispute=dispute.get("id"),
+                count=len(released),
+            )
+        else:
+            held = deliverables._pbd_hold_for_dispute()
+            message = env._(
+                "Dispute %(dispute)s (%(status)s, reason: %(reason)s): %(count)s document(s) not yet "
+                "downloaded locked again.",
+                dispute=dispute.get("id"),
+                status=status,
+                reason=dispute.get("reason") or "-",
+                count=len(held),
+            )
+            for invoice in invoices:
+                invoice._pbd_dispute_activity(self, dispute, lost=status in DISPUTE_LOST)
+        event_row.write({"message": message, "state_after": self.state})
+        _logger.info("Stripe dispute %s on %s: %s", dispute.get("id"), self.reference, status)
+        return message
 
     # ------------------------------------------------------------------
     # Reconciliation with Stripe
@@ -217,10 +438,15 @@ class PaymentTransaction(models.Model):
             intent = gateways[provider].payment_intent(self.provider_reference)
         except stripe_gateway.GatewayError as exc:
             return row("error", message=str(exc))
+        try:
+            self._pbd_stripe_check_intent(intent)
+        except stripe_gateway.IntentMismatch as mismatch:
+            self._pbd_stripe_warn_accountant(mismatch.message)
+            return row("mismatch", intent.get("status"), mismatch.message)
         review = stripe_gateway.review_intent(
             intent,
             self.reference,
-            payment_utils.to_minor_currency_units(self.amount, self.currency_id),
+            self._pbd_stripe_minor_amount(),
             self.currency_id.name,
             self.state,
         )

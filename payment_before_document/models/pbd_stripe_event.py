@@ -36,7 +36,12 @@ class PbdStripeEvent(models.Model):
     event_type = fields.Char(readonly=True)
     event_created = fields.Datetime(string="Sent by Stripe at", readonly=True)
     source = fields.Selection(
-        [("webhook", "Webhook"), ("job", "Reconciliation job"), ("manual", "Checked by a user")],
+        [
+            ("webhook", "Webhook"),
+            ("return", "Client's return from the payment page"),
+            ("job", "Reconciliation job"),
+            ("manual", "Checked by a user"),
+        ],
         required=True,
         readonly=True,
     )
@@ -57,7 +62,7 @@ class PbdStripeEvent(models.Model):
             ("out_of_order", "Ignored: older than an event already processed"),
             ("updated", "Updated from Stripe"),
             ("unchanged", "Nothing new at Stripe"),
-            ("mismatch", "Does not match the transaction"),
+            ("mismatch", "Refused: not this transaction's payment"),
             ("busy", "Being processed by another notification"),
             ("error", "Stripe could not be asked"),
         ],

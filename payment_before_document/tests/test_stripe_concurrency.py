@@ -157,9 +157,10 @@ class TestStripeConcurrency(BaseCase):
             timeout=60,
         )
 
-    @staticmethod
-    def _succeeded_event(event_id, reference, intent_id, amount):
-        intent = ft.stripe_payment_intent(intent_id, amount=amount, description=reference)[1]
+    def _succeeded_event(self, event_id, reference, intent_id, amount):
+        """The event Stripe sends for the intent it knows (same reference, amount and currency)."""
+        intent = dict(self.stripe_intents.intents[intent_id])
+        self.assertEqual((intent["description"], intent["amount"]), (reference, amount))
         intent["payment_method"] = "pm_fake"
         return ft.stripe_event("payment_intent.succeeded", intent, event_id, int(time.time()))
 

@@ -108,6 +108,25 @@ class TestReviewIntent(BaseCase):
             review = self._review(**values)
             self.assertEqual((review.action, review.problem), (sg.ACTION_MISMATCH, problem))
 
+    def test_the_gate_names_everything_that_differs(self):
+        def problems(own_intent_id=None, bound_elsewhere=False, **values):
+            return sg.intent_problems(
+                intent(**values), "INV/2026/00001-1", 120000, "EUR", own_intent_id, bound_elsewhere
+            )
+
+        self.assertEqual(problems(), ())
+        self.assertEqual(problems(own_intent_id="pi_1"), ())
+        small = {"description": "INV/2026/00009-1", "amount": 1000, "amount_received": 1000}
+        self.assertEqual(
+            problems(own_intent_id="pi_1", id="pi_small", **small),
+            (sg.PROBLEM_REFERENCE, sg.PROBLEM_AMOUNT, sg.PROBLEM_RECEIVED, sg.PROBLEM_INTENT),
+        )
+        self.assertEqual(problems(bound_elsewhere=True), (sg.PROBLEM_INTENT,))
+        self.assertEqual(problems(id=None), (sg.PROBLEM_INTENT,))
+        self.assertEqual(problems(currency=None), (sg.PROBLEM_CURRENCY,))
+        self.assertEqual(problems(status="processing", amount_received=0), ())
+        self.assertEqual(sg.intent_problems("pi_1", "INV/2026/00001-1", 120000, "EUR"), (sg.PROBLEM_INTENT,))
+
 
 @tagged("post_install", "-at_install")
 class TestStripeGateway(BaseCase):

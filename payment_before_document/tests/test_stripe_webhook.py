@@ -38,6 +38,7 @@ class TestStripeWebhook(PbdStripeMixin, PbdHttpTestCommon):
             tx.provider_reference,
             status=status,
             amount=round(tx.amount * 100),
+            currency=tx.currency_id.name.lower(),
             description=tx.reference,
             **values,
         )[1]
