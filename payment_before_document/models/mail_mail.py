@@ -19,12 +19,8 @@ class MailMail(models.Model):
         if not attachments:
             return emails
         digests = {hashlib.sha256(raw).hexdigest() for _name, raw, _mime in attachments}
-        locked = set(
-            self.env["account.move.deliverable"]
-            .sudo()
-            .search([("checksum", "in", list(digests)), ("state", "=", "locked")])
-            .mapped("checksum")
-        )
+        # The file or its signed copy: both hold the whole document.
+        locked = self.env["account.move.deliverable"]._pbd_locked_sha256(digests)
         if not locked:
             return emails
         for email in emails:
@@ -36,3 +32,10 @@ class MailMail(models.Model):
                 )
                 email["attachments"] = kept
         return emails
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "state" in vals:
+            # Follow-up history rows follow their email's real state.
+            self.env["pbd.followup.history"]._pbd_sync_mail_state(self)
+        return result

@@ -12,7 +12,7 @@ import base64
 import io
 from unittest.mock import patch
 
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from odoo.tests import BaseCase, tagged
 
@@ -201,6 +201,20 @@ class TestPdfPreviewDeliverable(PreviewAssertions, PbdTestCommon):
         self.assertEqual(deliverable.page_count, 5)
         self.assertFalse(deliverable.preview_problem)
         self.assertPreviewLeaksNothing(base64.b64decode(deliverable.preview), pages=3)
+
+    def test_previews_made_before_pictures_are_made_again(self):
+        """An upgraded database: a preview copied the old way is replaced by a picture."""
+        invoice = self._pbd_invoice(deliverables=[{"name": "Old report", "file": make_leaky_pdf(pages=4)}])
+        deliverable = invoice.pbd_deliverable_ids
+        writer = PdfWriter(clone_from=io.BytesIO(make_leaky_pdf(pages=4)))
+        while len(writer.pages) > 1:
+            writer.remove_page(1)  # what the earlier code kept: page 1 and all it referenced
+        old = io.BytesIO()
+        writer.write(old)
+        deliverable.preview = base64.b64encode(old.getvalue())
+        self.assertTrue(find_secrets(base64.b64decode(deliverable.preview)), "the old preview leaked")
+        self.env["account.move.deliverable"].search([("is_pdf", "=", True)])._pbd_refresh_previews()
+        self.assertPreviewLeaksNothing(base64.b64decode(deliverable.preview), pages=1)
 
 
 @tagged("post_install", "-at_install")
