@@ -35,6 +35,12 @@ or network access to github.com for a shallow clone."
   fi
   grep -q "version_info = (18, 0" "$candidate/odoo/release.py" 2>/dev/null \
     || die "$candidate is not an Odoo 18.0 tree."
+  # The oldest 18.0 supported is the first with Odoo's own Twilio SMS (sms_twilio,
+  # 18.0 builds from September 2025 on): the add-on sends signature codes with it.
+  [ -f "$candidate/addons/sms_twilio/__manifest__.py" ] \
+    || die "$candidate is an Odoo 18.0 older than the add-on supports: it has no addons/sms_twilio \
+(Odoo's Twilio SMS, in 18.0 from September 2025 on). Update it to a current 18.0 (git pull, or \
+../shared/odoo/install-odoo-source GIT_DIR), or point ODOO_SRC at one."
   ODOO_SRC=$(cd "$candidate" && pwd)
   export ODOO_SRC
   ODOO_BIN="$ODOO_SRC/odoo-bin"

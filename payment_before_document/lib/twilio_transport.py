@@ -1,9 +1,10 @@
-"""Twilio as the SMS transport, with the ``twilio`` library (no ORM).
+"""The signature code's own SMS sender, with the ``twilio`` library (no ORM).
 
-:class:`TwilioSms` sends one message and tells how it went in the words of
-Odoo's SMS queue; :func:`valid_callback` checks ``X-Twilio-Signature`` on a
-delivery-status callback. ``http_client`` lets tests replace the HTTP layer
-only (the library's own code runs).
+Every other SMS of the database goes through Odoo's SMS queue (``sms_twilio``
+when the company sends via Twilio). A signature code cannot wait in a queue:
+the client is on the page and must be told at once whether the code left, so
+:class:`TwilioSms` sends one message with the company's Twilio account and
+says how it went, in the words of Odoo's SMS failure types.
 """
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import logging
 
 _logger = logging.getLogger(__name__)
 # The library logs every request's URL and headers at INFO: keep the server log
-# for what matters (never the token nor the message, which may carry a code).
+# for what matters (never the token nor the message, which carries a code).
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 # Twilio error codes -> Odoo sms.sms failure types.
@@ -24,18 +25,6 @@ ERROR_TO_FAILURE = {
     20003: "sms_acc",  # authentication failed
     20404: "sms_acc",
 }
-# Twilio message status -> Odoo sms.sms state.
-STATUS_TO_STATE = {
-    "accepted": "pending",
-    "scheduled": "pending",
-    "queued": "pending",
-    "sending": "pending",
-    "sent": "pending",
-    "delivered": "sent",
-    "undelivered": "error",
-    "failed": "error",
-    "canceled": "canceled",
-}
 
 
 @dataclass(frozen=True)
@@ -47,26 +36,29 @@ class SendResult:
     error: str = ""
 
 
+# Seconds to wait for Twilio: the client waits on the page (Odoo's own SMS use 5).
+TIMEOUT = 10
+
+
 class TwilioSms:
-    def __init__(self, account_sid, auth_token, sender, http_client=None):
+    """One Twilio account; ``http_client`` is the library's own (with a timeout) unless given."""
+
+    def __init__(self, account_sid, auth_token, http_client=None):
+        from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
         from twilio.rest import Client  # noqa: PLC0415
 
-        self.sender = sender
+        if http_client is None:
+            http_client = TwilioHttpClient(timeout=TIMEOUT)
         self.client = Client(account_sid, auth_token, http_client=http_client)
 
-    def _sender_args(self):
-        if (self.sender or "").startswith("MG"):
-            return {"messaging_service_sid": self.sender}
-        return {"from_": self.sender}
-
-    def send(self, to, body, status_callback=None) -> SendResult:
+    def send(self, to, body, sender) -> SendResult:
+        """Send ``body`` to ``to`` from the number ``sender`` (E.164)."""
         from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: PLC0415
 
-        kwargs = {"to": to, "body": body, **self._sender_args()}
-        if status_callback:
-            kwargs["status_callback"] = status_callback
+        if not sender:
+            return SendResult(False, failure_type="twilio_from_missing", error="no sender number")
         try:
-            message = self.client.messages.create(**kwargs)
+            message = self.client.messages.create(to=to, from_=sender, body=body)
         except TwilioRestException as exc:
             failure = ERROR_TO_FAILURE.get(exc.code, "sms_server")
             _logger.info("Twilio refused an SMS: code %s", exc.code)  # never the body, never the token
@@ -75,17 +67,3 @@ class TwilioSms:
             _logger.info("Twilio unreachable: %s", exc.__class__.__name__)
             return SendResult(False, failure_type="sms_server", error=exc.__class__.__name__)
         return SendResult(True, sid=message.sid, status=message.status)
-
-    def check_credentials(self, account_sid):
-        """Fetch the account: proves the SID and token without sending anything."""
-        account = self.client.api.v2010.accounts(account_sid).fetch()
-        return account.status
-
-
-def valid_callback(auth_token, url, params, signature) -> bool:
-    """True when ``signature`` is Twilio's for this URL and form (constant time)."""
-    from twilio.request_validator import RequestValidator  # noqa: PLC0415
-
-    if not (auth_token and signature):
-        return False
-    return RequestValidator(auth_token).validate(url, params, signature)

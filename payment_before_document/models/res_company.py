@@ -1,7 +1,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib import penalties
+from odoo.addons.sms_twilio.tools.sms_twilio import get_twilio_from_number
+
+from ..lib import penalties, twilio_transport
+
+RELEASE_TEMPLATE = "payment_before_document.mail_template_documents_available"
+WATERMARK = "PREVIEW – payment required"
 
 
 class ResCompany(models.Model):
@@ -17,15 +22,14 @@ class ResCompany(models.Model):
     pbd_watermark_text = fields.Char(
         string="Watermark text",
         translate=True,
-        default="PREVIEW – payment required",
+        default=WATERMARK,
     )
     pbd_release_template_id = fields.Many2one(
         "mail.template",
         string="Documents available email",
         domain=[("model", "=", "account.move")],
-        default=lambda self: self.env.ref(
-            "payment_before_document.mail_template_documents_available", raise_if_not_found=False
-        ),
+        default=lambda self: self.env.ref(RELEASE_TEMPLATE, raise_if_not_found=False),
+        help="Empty: the add-on's own template is used.",
     )
 
     # Late-payment penalties (Code de commerce L441-10, D441-5)
@@ -56,3 +60,72 @@ class ResCompany(models.Model):
     def _pbd_penalty_rate(self):
         self.ensure_one()
         return penalties.annual_rate(self.pbd_ecb_rate, self.pbd_penalty_margin)
+
+    # ------------------------------------------------------------------
+    # The add-on's settings on every company, old or new
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._pbd_init_company_settings()
+        return companies
+
+    def _pbd_init_company_settings(self):
+        """Give these companies what field defaults cannot: the same settings for all.
+
+        Called for every company created from now on, by the post-init hook for
+        the companies that existed before the add-on, and by the migration to
+        18.0.1.1.0. The "documents available" template (its record does not
+        exist yet when the columns get their defaults) and the preview
+        watermark in each installed language. A firm's own choices are kept.
+        """
+        template = self.env.ref(RELEASE_TEMPLATE, raise_if_not_found=False)
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        for company in self.sudo():
+            if template and not company.pbd_release_template_id:
+                company.pbd_release_template_id = template
+            if company.with_context(lang="en_US").pbd_watermark_text in (False, "", WATERMARK):
+                company.update_field_translations(
+                    "pbd_watermark_text",
+                    {
+                        lang: company.with_context(lang=lang).env._("PREVIEW – payment required")
+                        for lang in {"en_US", *langs}
+                    },
+                )
+
+    def _pbd_release_template(self):
+        """The "documents available" template: the company's, else the add-on's."""
+        self.ensure_one()
+        return self.pbd_release_template_id or self.env.ref(RELEASE_TEMPLATE, raise_if_not_found=False)
+
+    # ------------------------------------------------------------------
+    # Signature codes: the company's Twilio account, as Odoo's SMS settings say
+    # ------------------------------------------------------------------
+    def _pbd_twilio_ready(self):
+        """True when the company sends its SMS via Twilio, with an account and a sender number.
+
+        Twilio is configured in one place, Odoo's SMS settings of the company
+        (``sms_twilio``). A signature code must be accepted at once: without
+        these, no signature is offered (it fails closed).
+        """
+        self.ensure_one()
+        company = self.sudo()
+        return bool(
+            company.sms_provider == "twilio"
+            and company.sms_twilio_account_sid
+            and company.sms_twilio_auth_token
+            and company.sms_twilio_number_ids
+        )
+
+    def _pbd_twilio_sender_for(self, number):
+        """The number Odoo itself sends from to ``number``: its country's, else the first one."""
+        self.ensure_one()
+        return get_twilio_from_number(self.sudo(), number).number or ""
+
+    def _pbd_twilio_sms(self):
+        """The signature code's sender on the company's Twilio account, or None."""
+        self.ensure_one()
+        if not self._pbd_twilio_ready():
+            return None
+        company = self.sudo()
+        return twilio_transport.TwilioSms(company.sms_twilio_account_sid, company.sms_twilio_auth_token)

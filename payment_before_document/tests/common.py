@@ -6,6 +6,7 @@
 """
 
 import base64
+from contextlib import contextmanager
 from datetime import timedelta
 import io
 import itertools
@@ -239,6 +240,83 @@ class PbdStripeMixin:
             )
         )
         transactions.invalidate_recordset(["create_date"])
+
+
+class PbdTwilioMixin:
+    """The firm sends its SMS via Twilio (Odoo's SMS settings); Twilio answered at HTTP.
+
+    Requests to api.twilio.com are answered through Odoo's ``_request_handler``
+    by :attr:`twilio_api` (a :class:`~.fake_transport.FakeHttpSession`): the
+    ``twilio`` library that sends signature codes and Odoo's own ``sms_twilio``
+    that sends every other SMS run for real, and the test sees their requests.
+    """
+
+    twilio_api = None
+    TWILIO_SID = "AC" + "1" * 32
+    TWILIO_TOKEN = "twilio-secret-token"
+    TWILIO_FROM_FR = "+33700000000"
+    TWILIO_FROM_BE = "+32460000000"
+
+    @classmethod
+    def _pbd_twilio_setup(cls, company):
+        """``company`` sends via Twilio: account, token, a French then a Belgian number."""
+        company.sudo().write(
+            {
+                "sms_provider": "twilio",
+                "sms_twilio_account_sid": cls.TWILIO_SID,
+                "sms_twilio_auth_token": cls.TWILIO_TOKEN,
+                "sms_twilio_number_ids": [
+                    Command.clear(),
+                    Command.create(
+                        {"number": cls.TWILIO_FROM_FR, "country_id": cls.env.ref("base.fr").id, "sequence": 1}
+                    ),
+                    Command.create(
+                        {"number": cls.TWILIO_FROM_BE, "country_id": cls.env.ref("base.be").id, "sequence": 2}
+                    ),
+                ],
+            }
+        )
+        cls.twilio_api = ft.FakeHttpSession().add(ft.TWILIO_MESSAGES, ft.twilio_message_responder())
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        if cls.twilio_api is not None and r.url.startswith("https://api.twilio.com/"):
+            return cls.twilio_api.send(r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    @contextmanager
+    def _twilio(self, responder=None):
+        """Twilio as new for the block; ``responder`` answers Messages.json (default: accepted)."""
+        session = ft.FakeHttpSession().add(ft.TWILIO_MESSAGES, responder or ft.twilio_message_responder())
+        previous = type(self).twilio_api
+        type(self).twilio_api = session
+        try:
+            yield session
+        finally:
+            type(self).twilio_api = previous
+
+
+class PbdMainCompanyMixin:
+    """Run on the database's main company, which existed before the add-on was installed.
+
+    Test classes otherwise work on a company they create, which gets every
+    default of the add-on; a firm's own company got its settings at install.
+    Its demo clients speak French: the language is activated as on the
+    firm's database, and the demo's released documents count as notified.
+    """
+
+    @classmethod
+    def setup_independent_company(cls, **kwargs):
+        return None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        assert cls.company == cls.env.ref("base.main_company"), "the tests run on the main company"
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["account.move.deliverable"].search(
+            [("state", "!=", "locked"), ("release_notified", "=", False)]
+        ).release_notified = True
 
 
 class PbdTestCommon(PbdTestMixin, AccountTestInvoicingCommon):

@@ -2,8 +2,11 @@
 
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
-from .common import PbdTestCommon, b64, make_corrupt_pdf, make_encrypted_pdf
+from odoo.addons.payment_before_document.hooks import post_init_hook
+
+from .common import PbdMainCompanyMixin, PbdTestCommon, b64, make_corrupt_pdf, make_encrypted_pdf
 
 
 @tagged("post_install", "-at_install")
@@ -12,6 +15,20 @@ class TestDeliverableRelease(PbdTestCommon):
         template = self.env.ref("payment_before_document.mail_template_documents_available")
         subject = template._render_field("subject", invoice.ids)[invoice.id]
         return invoice.message_ids.filtered(lambda m: m.subject == subject)
+
+    def _queued_emails(self, invoice):
+        """The client's email notifications of the release message, queued (or sent, in tests)."""
+        return (
+            self._release_messages(invoice)
+            .sudo()
+            .notification_ids.filtered(
+                lambda n: (
+                    n.res_partner_id == self.client_company
+                    and n.notification_type == "email"
+                    and n.notification_status in ("ready", "sent")
+                )
+            )
+        )
 
     def test_draft_and_unpaid_invoices_keep_deliverables_locked(self):
         invoice = self._pbd_invoice(post=False)
@@ -43,6 +60,7 @@ class TestDeliverableRelease(PbdTestCommon):
         self.assertIn(self.client_company, messages.partner_ids)
         self.assertIn("Report", messages.body)
         self.assertIn("Plans", messages.body)
+        self.assertEqual(len(self._queued_emails(invoice)), 1, "the client's email is in the queue")
         self.assertTrue(all(invoice.pbd_deliverable_ids.mapped("release_notified")))
         # The job runs again: nothing more is sent.
         self._notify()
@@ -221,3 +239,105 @@ class TestDeliverableRelease(PbdTestCommon):
         self.assertEqual(deliverables.mapped("file_name"), ["survey.pdf", "take-off.xlsx"])
         self.assertEqual(deliverables[0].page_count, 4)
         self.assertFalse(uploads.exists(), "the temporary uploads are removed")
+
+    def test_empty_template_setting_falls_back_to_the_addons_template(self):
+        self.company.pbd_release_template_id = False
+        invoice = self._pbd_invoice()
+        self._pbd_pay(invoice)
+        self._notify()
+        self.assertEqual(len(self._queued_emails(invoice)), 1)
+        self.assertTrue(invoice.pbd_deliverable_ids.release_notified)
+
+    def test_no_email_possible_means_not_notified_and_an_activity(self):
+        self.client_company.email = False
+        invoice = self._pbd_invoice(deliverables=[{"name": "Report"}, {"name": "Plans"}])
+        self._pbd_pay(invoice)
+        self._notify()
+        deliverables = invoice.pbd_deliverable_ids
+        self.assertFalse(any(deliverables.mapped("release_notified")), "nobody was told")
+        self.assertTrue(all(deliverables.mapped("release_notice_failed")))
+        self.assertFalse(self._release_messages(invoice))
+        activity = invoice.activity_ids
+        self.assertEqual(activity.summary, "Tell the client their documents are available")
+        self.assertIn("Report, Plans", activity.note)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
+        # The job runs again: no second activity, no email.
+        self._notify()
+        self.assertEqual(len(invoice.activity_ids), 1)
+        # An invalid address is no better than none.
+        self.client_company.email = "not-an-address"
+        other = self._pbd_invoice()
+        self._pbd_pay(other)
+        self._notify()
+        self.assertFalse(other.pbd_deliverable_ids.release_notified)
+        self.assertEqual(len(other.activity_ids), 1)
+
+    @mute_logger(
+        "odoo.addons.payment_before_document.models.account_move", "odoo.addons.mail.models.mail_render_mixin"
+    )
+    def test_a_template_that_fails_gives_the_accountant_an_activity(self):
+        template = self.env.ref("payment_before_document.mail_template_documents_available")
+        self.company.pbd_release_template_id = template.copy(
+            {"body_html": "<p><t t-out='object.pbd_no_such_field'/></p>"}
+        )
+        invoice = self._pbd_invoice()
+        self._pbd_pay(invoice)
+        self._notify()
+        self.assertFalse(invoice.pbd_deliverable_ids.release_notified)
+        self.assertTrue(invoice.pbd_deliverable_ids.release_notice_failed)
+        self.assertEqual(invoice.activity_ids.summary, "Tell the client their documents are available")
+
+
+@tagged("post_install", "-at_install")
+class TestDeliverableReleaseMainCompany(PbdMainCompanyMixin, TestDeliverableRelease):
+    """The same on the company that existed before the add-on was installed."""
+
+    allow_inherited_tests_method = True
+
+    SETTINGS = (
+        "pbd_lock_by_default",
+        "pbd_preview_enabled",
+        "pbd_preview_pages",
+        "pbd_watermark_text",
+        "pbd_release_template_id",
+        "pbd_apply_penalties",
+        "pbd_ecb_rate",
+        "pbd_penalty_margin",
+        "pbd_flat_fee",
+    )
+
+    def test_existing_company_has_the_settings_of_a_new_one(self):
+        template = self.env.ref("payment_before_document.mail_template_documents_available")
+        self.assertEqual(self.company.pbd_release_template_id, template)
+        new = self.env["res.company"].create({"name": "Firm created later"})
+        for field in self.SETTINGS:
+            self.assertEqual(self.company[field], new[field], field)
+
+    def test_install_gives_existing_companies_their_settings_in_their_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.company.partner_id.lang = "fr_FR"
+        # The company as the columns' defaults leave it at install: no template, English watermark.
+        self.env.cr.execute(
+            "UPDATE res_company SET pbd_release_template_id = NULL, pbd_watermark_text = %s WHERE id = %s",
+            ['{"en_US": "PREVIEW – payment required"}', self.company.id],
+        )
+        self.company.invalidate_recordset()
+        post_init_hook(self.env)
+        self.assertEqual(
+            self.company.pbd_release_template_id,
+            self.env.ref("payment_before_document.mail_template_documents_available"),
+        )
+        self.assertEqual(
+            self.company.with_context(lang="fr_FR").pbd_watermark_text, "APERÇU – paiement requis"
+        )
+        self.assertEqual(
+            self.company.with_context(lang="en_US").pbd_watermark_text, "PREVIEW – payment required"
+        )
+        # A company created later in French gets the same.
+        new = self.env["res.company"].with_context(lang="fr_FR").create({"name": "Cabinet créé ensuite"})
+        self.assertEqual(new.with_context(lang="fr_FR").pbd_watermark_text, "APERÇU – paiement requis")
+        self.assertEqual(new.with_context(lang="en_US").pbd_watermark_text, "PREVIEW – payment required")
+        # A firm's own watermark is kept.
+        self.company.with_context(lang="en_US").pbd_watermark_text = "DRAFT"
+        post_init_hook(self.env)
+        self.assertEqual(self.company.with_context(lang="en_US").pbd_watermark_text, "DRAFT")
