@@ -75,3 +75,37 @@ def invoice_penalty(
         late_interest(amount_due, rate_percent, days),
         _dec(flat_fee).quantize(CENT),
     )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a reminder claims: the principal of the late invoices, and what the law adds."""
+
+    principal: Decimal
+    interest: Decimal
+    flat_fees: Decimal
+    late_count: int
+
+    @property
+    def penalties(self) -> Decimal:
+        return self.interest + self.flat_fees
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.flat_fees
+
+
+def claim(late_lines) -> Claim:
+    """Sum ``(amount_due, interest, flat_fee)`` of the invoices past due, each part apart.
+
+    Only invoices past due belong in ``late_lines``: an invoice not yet due is
+    never part of what a reminder claims.
+    """
+    principal = interest = fees = Decimal("0.00")
+    count = 0
+    for amount, line_interest, line_fee in late_lines:
+        principal += _dec(amount)
+        interest += _dec(line_interest)
+        fees += _dec(line_fee)
+        count += 1
+    return Claim(principal.quantize(CENT), interest.quantize(CENT), fees.quantize(CENT), count)

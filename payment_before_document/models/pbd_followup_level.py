@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class PbdFollowupLevel(models.Model):
@@ -25,6 +26,12 @@ class PbdFollowupLevel(models.Model):
         string="Run unattended",
         help="The daily run executes this level by itself; otherwise it waits for review in the "
         "follow-up list.",
+    )
+    min_gap_days = fields.Integer(
+        string="Days after the previous level",
+        default=7,
+        help="An invoice gets this level only this many days, at least, after the previous level was "
+        "sent for it: levels advance one at a time.",
     )
     is_formal_notice = fields.Boolean(
         string="Formal notice",
@@ -94,7 +101,7 @@ class PbdFollowupLevel(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"delay", "sequence", "active", "company_id"} & set(vals):
+        if {"delay", "sequence", "active", "company_id", "min_gap_days", "is_formal_notice"} & set(vals):
             self._recompute_next_dates()
         return result
 
@@ -116,6 +123,12 @@ class PbdFollowupLevel(models.Model):
             ]
         )
         self.env.add_to_compute(self.env["account.move"]._fields["pbd_followup_next_date"], moves)
+
+    @api.constrains("min_gap_days")
+    def _check_min_gap_days(self):
+        for level in self:
+            if level.min_gap_days < 0:
+                raise ValidationError(self.env._("The gap after the previous level cannot be negative."))
 
     @api.model
     def _levels_for(self, company):

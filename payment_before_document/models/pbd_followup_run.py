@@ -3,7 +3,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 import logging
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import split_every
 
 _logger = logging.getLogger(__name__)
@@ -45,7 +45,11 @@ class PbdFollowupRun(models.Model):
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user, readonly=True)
     history_ids = fields.One2many("pbd.followup.history", "run_id", readonly=True)
     partner_count = fields.Integer(readonly=True)
-    error_count = fields.Integer(readonly=True)
+    error_count = fields.Integer(
+        string="Failed",
+        compute="_compute_error_count",
+        help="Rows of the run that failed or bounced, as of now.",
+    )
     letter_id = fields.Many2one("ir.attachment", string="Letters to print", readonly=True)
 
     @api.depends("date", "mode")
@@ -53,6 +57,15 @@ class PbdFollowupRun(models.Model):
         modes = dict(self._fields["mode"]._description_selection(self.env))
         for run in self:
             run.name = f"{run.date} – {modes.get(run.mode, '')}"
+
+    def _compute_error_count(self):
+        counts = dict(
+            self.env["pbd.followup.history"]._read_group(
+                [("run_id", "in", self.ids), ("state", "in", ("error", "bounced"))], ["run_id"], ["__count"]
+            )
+        )
+        for run in self:
+            run.error_count = counts.get(run, 0)
 
     # ------------------------------------------------------------------
     # Entry points
@@ -62,9 +75,17 @@ class PbdFollowupRun(models.Model):
         """Daily: execute the unattended levels for every company."""
         runs = self.browse()
         levels_by_company = self.env["pbd.followup.level"]._read_group([], ["company_id"])
+        today = fields.Date.context_today(self)
         for (company,) in levels_by_company:
-            run = self.with_company(company).create({"company_id": company.id, "mode": "auto"})
-            run._execute(auto_only=True)
+            actions = [
+                action
+                for action in self.with_company(company)._compute_actions(company, today)
+                if action.level.auto_execute
+            ]
+            if not actions:
+                continue  # nothing to send: no empty run
+            run = self.with_company(company).create({"company_id": company.id, "mode": "auto", "date": today})
+            run._execute(actions=actions)
             runs |= run
         return runs
 
@@ -75,15 +96,15 @@ class PbdFollowupRun(models.Model):
         by_company = defaultdict(lambda: self.env["res.partner"])
         for partner in partners.commercial_partner_id:
             by_company[partner.company_id or self.env.company] |= partner
+        on_date = on_date or fields.Date.context_today(self)
         for company, company_partners in by_company.items():
+            actions = self.with_company(company)._compute_actions(company, on_date, company_partners)
+            if not actions:
+                continue  # nothing to send is not a run
             run = self.with_company(company).create(
-                {
-                    "company_id": company.id,
-                    "mode": "manual",
-                    "date": on_date or fields.Date.context_today(self),
-                }
+                {"company_id": company.id, "mode": "manual", "date": on_date}
             )
-            run._execute(partners=company_partners)
+            run._execute(actions=actions)
             runs |= run
         return runs
 
@@ -135,9 +156,10 @@ class PbdFollowupRun(models.Model):
     # ------------------------------------------------------------------
     # Execution
     # ------------------------------------------------------------------
-    def _execute(self, partners=None, auto_only=False):
+    def _execute(self, partners=None, auto_only=False, actions=None):
         self.ensure_one()
-        actions = self._compute_actions(self.company_id, self.date, partners)
+        if actions is None:
+            actions = self._compute_actions(self.company_id, self.date, partners)
         if auto_only:
             actions = [action for action in actions if action.level.auto_execute]
         self.partner_count = len(actions)
@@ -148,9 +170,6 @@ class PbdFollowupRun(models.Model):
             self.env.invalidate_all()  # memory stays flat from one batch to the next
         if letters:
             self._render_letters(letters)
-        self.error_count = self.env["pbd.followup.history"].search_count(
-            [("run_id", "=", self.id), ("state", "=", "error")]
-        )
         return True
 
     def _execute_batch(self, actions):
@@ -162,6 +181,7 @@ class PbdFollowupRun(models.Model):
         by_level = defaultdict(list)
         for action in actions:
             by_level[action.level].append(action)
+            values[action.partner.id]["level"] = action.level  # templates adapt their words to it
         history_vals = []
         letter_partners = []
         for level, level_actions in by_level.items():
@@ -172,7 +192,7 @@ class PbdFollowupRun(models.Model):
                 method = getattr(self, f"_send_{channel}")
                 history_vals += method(level, level_actions, values)
         letter_vals = [
-            self._history_vals(level, action, values, "letter", result=self.env._("To print"))
+            self._history_vals(level, action, values, "letter", "to_print")
             for level, action in letter_partners
         ]
         histories = self.env["pbd.followup.history"].create(history_vals + letter_vals)
@@ -190,6 +210,8 @@ class PbdFollowupRun(models.Model):
 
     def _history_vals(self, level, action, values, channel, state="done", error=False, result=False, **extra):
         partner_values = values[action.partner.id]
+        if state == "error" and not error:
+            error = self.env._("Failed.")
         return {
             "run_id": self.id,
             "date": self.date,
@@ -219,11 +241,11 @@ class PbdFollowupRun(models.Model):
             return self._all_failed(
                 level, actions, values, "email", self.env._("No email template on the level.")
             )
-        with_email = [a for a in actions if a.partner.email]
+        with_email = [a for a in actions if values[a.partner.id]["contact"].email]
         vals += [
             self._history_vals(level, a, values, "email", "error", self.env._("No email address."))
             for a in actions
-            if not a.partner.email
+            if not values[a.partner.id]["contact"].email
         ]
         if not with_email:
             return vals
@@ -239,6 +261,10 @@ class PbdFollowupRun(models.Model):
         mail_by_partner = {mail.res_id: mail for mail in mails}
         for action in with_email:
             mail = mail_by_partner.get(action.partner.id)
+            contact = values[action.partner.id]["contact"]
+            if mail and mail.recipient_ids != contact:
+                # Templates of older databases still address the company itself.
+                mail.write({"recipient_ids": [Command.set(contact.ids)], "email_to": False})
             if mail and level.attach_invoices:
                 mail.attachment_ids = [
                     (4, att.id) for att in self._invoice_attachments(values[action.partner.id])
@@ -249,7 +275,8 @@ class PbdFollowupRun(models.Model):
                     action,
                     values,
                     "email",
-                    result=self.env._("Queued"),
+                    "queued" if mail else "error",
+                    result=self.env._("To %s", contact.email),
                     mail_id=mail.id if mail else False,
                 )
             )
@@ -281,24 +308,26 @@ class PbdFollowupRun(models.Model):
             )
         numbers = {}
         for action in actions:
-            partner = action.partner
-            raw = partner.mobile or partner.phone
-            number = partner._phone_format(number=raw, country=partner.country_id) if raw else False
-            if number:
-                numbers[partner.id] = number
-            else:
-                vals.append(
-                    self._history_vals(
-                        level,
-                        action,
-                        values,
-                        "sms",
-                        "error",
-                        self.env._("Invalid mobile number: %s", raw)
-                        if raw
-                        else self.env._("No mobile number."),
-                    )
+            contact = values[action.partner.id]["contact"]
+            parsed = contact._pbd_sms_number()
+            if parsed.ok:
+                numbers[action.partner.id] = parsed.e164
+                continue
+            if parsed.problem == "not_mobile":
+                error = self.env._(
+                    "No mobile number known for %(contact)s: %(number)s is a landline.",
+                    contact=contact.display_name,
+                    number=contact.mobile or contact.phone,
                 )
+            elif parsed.problem == "empty":
+                error = self.env._("No mobile number known for %s.", contact.display_name)
+            else:
+                error = self.env._(
+                    "Invalid mobile number for %(contact)s: %(number)s",
+                    contact=contact.display_name,
+                    number=contact.mobile or contact.phone,
+                )
+            vals.append(self._history_vals(level, action, values, "sms", "error", error))
         if not numbers:
             return vals
         bodies = template.with_context(pbd_followup_values=values)._render_field(
@@ -309,12 +338,20 @@ class PbdFollowupRun(models.Model):
             .sudo()
             .create(
                 [
-                    {"number": numbers[partner_id], "body": bodies[partner_id], "partner_id": partner_id}
+                    {
+                        "number": numbers[partner_id],
+                        "body": bodies[partner_id],
+                        "partner_id": values[partner_id]["contact"].id,
+                        # Odoo's SMS queue sends it with the provider this company chose.
+                        "record_company_id": self.company_id.id,
+                    }
                     for partner_id in numbers
                 ]
             )
         )
-        sms_by_partner = {sms.partner_id.id: sms for sms in sms_records}
+        sms_by_partner = dict(zip(numbers, sms_records, strict=True))
+        # A tracker per SMS: the provider's reports (sent, delivered, failed) reach the history.
+        self.env["sms.tracker"].sudo().create([{"sms_uuid": sms.uuid} for sms in sms_records])
         for action in actions:
             if action.partner.id in numbers:
                 vals.append(
@@ -323,8 +360,10 @@ class PbdFollowupRun(models.Model):
                         action,
                         values,
                         "sms",
-                        result=self.env._("Queued"),
+                        "queued",
+                        result=self.env._("To %s", numbers[action.partner.id]),
                         sms_id=sms_by_partner[action.partner.id].id,
+                        sms_uuid=sms_by_partner[action.partner.id].uuid,
                     )
                 )
         return vals
@@ -351,9 +390,7 @@ class PbdFollowupRun(models.Model):
             )
         activities = self.env["mail.activity"].sudo().create(activity_vals)
         return [
-            self._history_vals(
-                level, action, values, channel, result=self.env._("Planned"), activity_id=activity.id
-            )
+            self._history_vals(level, action, values, channel, "planned", activity_id=activity.id)
             for action, activity in zip(actions, activities, strict=True)
         ]
 
@@ -406,8 +443,75 @@ class PbdFollowupRun(models.Model):
         )
         self.letter_id = attachment
         letters.write({"letter_id": attachment.id})
+        self._schedule_registered_letters(
+            letters.filtered(lambda letter: letter.level_id.is_formal_notice), values
+        )
 
-    def _pbd_notify_action(self):
+    def _schedule_registered_letters(self, notices, values):
+        """Each formal notice is a registered letter: its responsible gets an activity to post it.
+
+        The activity carries that client's letter alone (the run's PDF holds all
+        of them): formal notices are few and reviewed one by one, so one PDF
+        each costs little, unlike the run's other letters.
+        """
+        if not notices:
+            return
+        report = self.env.ref("payment_before_document.action_report_pbd_followup_letter")
+        attachment_vals = []
+        for notice in notices:
+            pdf, _type = (
+                self.env["ir.actions.report"]
+                .with_context(pbd_followup_values=values)
+                ._render_qweb_pdf(report, notice.ids)
+            )
+            attachment_vals.append(
+                {
+                    "name": self.env._(
+                        "Formal notice %(client)s %(date)s.pdf", client=notice.partner_id.name, date=self.date
+                    ),
+                    "datas": base64.b64encode(pdf),
+                    "res_model": notice._name,
+                    "res_id": notice.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+        attachments = self.env["ir.attachment"].create(attachment_vals)
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        self.env["mail.activity"].sudo().create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": notice.partner_id.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._("Post the registered letter"),
+                    "note": self.env._(
+                        "Print the attached formal notice to %(client)s and send it by registered post with "
+                        "acknowledgement of receipt.",
+                        client=notice.partner_id.display_name,
+                    ),
+                    "user_id": notice.partner_id._pbd_followup_responsible().id,
+                    "date_deadline": self.date,
+                    "attachment_ids": [Command.link(attachment.id)],
+                }
+                for notice, attachment in zip(notices, attachments, strict=True)
+            ]
+        )
+
+    def _pbd_notify_action(self, partners=None):
+        """What the person who clicked "Send" is told: what was sent, or what happens next and when."""
+        if not self:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "sticky": True,
+                    "title": self.env._("Nothing to send today"),
+                    "message": self.env["res.partner"]._pbd_followup_next_step_text(partners),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
         sent = sum(self.mapped("partner_count"))
         errors = sum(self.mapped("error_count"))
         return {
@@ -419,9 +523,21 @@ class PbdFollowupRun(models.Model):
                     "Follow-up sent to %(count)s customer(s), %(errors)s error(s): see the history.",
                     count=sent,
                     errors=errors,
-                ),
+                )
+                if errors
+                else self.env._("Follow-up sent to %(count)s customer(s): see the history.", count=sent),
                 "next": {"type": "ir.actions.act_window_close"},
             },
+        }
+
+    def action_view_letters(self):
+        self.ensure_one()
+        if not self.letter_id:
+            return False
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.letter_id.id}?download=true",
+            "target": "new",
         }
 
     def action_view_history(self):

@@ -11,13 +11,13 @@ from odoo.tests import Form, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
-from .common import PbdTestCommon
+from .common import PbdMainCompanyMixin, PbdTestCommon, PbdTwilioMixin
 
 LEVELS = ["courtesy", "friendly", "firm", "formal_notice", "manager"]
 
 
 @tagged("post_install", "-at_install")
-class TestFollowup(PbdTestCommon, MockEmail):
+class TestFollowup(PbdTwilioMixin, PbdTestCommon, MockEmail):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -73,7 +73,29 @@ class TestFollowup(PbdTestCommon, MockEmail):
         with self._on(day):
             return self.Run._run_for_partners(partners or self.client_company)
 
+    def _reached(self, invoice, key, day):
+        """As if the run of ``day`` had sent level ``key`` for this invoice (levels advance one at a time)."""
+        invoice._pbd_bookkeeping_env().write(
+            {"pbd_followup_level_id": self.levels[key].id, "pbd_followup_date": day}
+        )
+
     # ------------------------------------------------------------------
+    def test_reminder_sms_go_through_odoos_queue_as_the_company_chose(self):
+        """The firm level's SMS waits in Odoo's SMS queue; Odoo sends it via the company's Twilio."""
+        self._pbd_twilio_setup(self.company)
+        invoice = self._invoice("2026-10-20")
+        self._reached(invoice, "friendly", "2026-11-01")
+        self._send("2026-11-12")  # 23 days late, after the friendly reminder: the firm level, with an SMS
+        sms = self._history(channel="sms").sms_id
+        self.assertEqual((sms.state, sms.record_company_id), ("outgoing", self.company))
+        with self._twilio() as twilio:
+            sms.send(unlink_sent=False)
+        call = twilio.calls[-1]
+        self.assertEqual(call.path, f"/2010-04-01/Accounts/{self.TWILIO_SID}/Messages.json")
+        self.assertEqual((call.form["To"], call.form["From"]), ("+33612345678", self.TWILIO_FROM_FR))
+        self.assertIn("/sms_twilio/status/", call.form["StatusCallback"], "Odoo's own request")
+        self.assertEqual(sms.state, "pending")
+
     def test_timeline_from_courtesy_to_formal_notice(self):
         invoice = self._invoice("2026-11-10")
         self.assertEqual(invoice.pbd_followup_next_date, date(2026, 11, 7))
@@ -108,7 +130,9 @@ class TestFollowup(PbdTestCommon, MockEmail):
         self._send("2026-11-30")
         firm = self._history(level_id=self.levels["firm"].id)
         self.assertEqual(sorted(firm.mapped("channel")), ["call", "email", "sms"])
-        self.assertTrue(all(h.state == "done" for h in firm))
+        self.assertEqual(
+            {h.channel: h.state for h in firm}, {"email": "queued", "sms": "queued", "call": "planned"}
+        )
         sms = firm.filtered(lambda h: h.channel == "sms").sms_id
         self.assertEqual(sms.number, "+33612345678")
         self.assertIn("1,200.00", sms.body)
@@ -136,7 +160,7 @@ class TestFollowup(PbdTestCommon, MockEmail):
         # History per invoice.
         self.assertEqual(len(invoice.pbd_followup_history_ids), len(self._history()))
 
-    def test_jumps_to_the_level_that_applies_and_never_repeats_one(self):
+    def test_late_invoice_starts_at_the_first_reminder_and_never_repeats_one(self):
         invoice = self._invoice("2026-10-15")
         self._cron("2026-11-01")  # 17 days late: friendly (unattended), not courtesy
         self.assertEqual(self._history().level_id, self.levels["friendly"])
@@ -159,14 +183,17 @@ class TestFollowup(PbdTestCommon, MockEmail):
 
     def test_penalties_in_the_email_to_the_cent(self):
         invoice = self._invoice("2026-10-13", amount=1000.0)
-        self._send("2026-11-12")  # 30 days late: the firm level, sent after review
+        self._send("2026-11-12")  # 30 days late, never reminded: the first reminder, sent after review
         history = self._history(channel="email")
+        self.assertEqual(history.level_id, self.levels["friendly"])
         # 1 000 € × 12.15 % × 30 / 365 = 9.99 € interest + 40 € flat fee
         self.assertAlmostEqual(history.penalty_amount, 49.99, places=2)
         body = history.mail_id.body_html
         self.assertIn("12.15", body)
         self.assertIn("L441-10", body)
-        self.assertIn("49.99", body)
+        self.assertIn("9.99", body)
+        self.assertIn("40.00", body)
+        self.assertIn("1,049.99", body, "total claimed: principal + interest + flat fee")
         self.assertIn(invoice.name, body)
 
     def test_consumers_get_no_penalties(self):
@@ -241,11 +268,12 @@ class TestFollowup(PbdTestCommon, MockEmail):
 
     def test_errors_are_recorded_not_dropped(self):
         self.client_company.write({"email": False, "mobile": "12", "phone": False})
-        self._invoice("2026-10-20")
+        invoice = self._invoice("2026-10-20")
+        self._reached(invoice, "friendly", "2026-11-01")
         self._send("2026-11-12")  # 23 days late, firm level: email, SMS, call
         error = self._history(channel="email")
         self.assertEqual((error.state, error.error), ("error", "No email address."))
-        self.assertEqual(self._history(channel="call").state, "done")
+        self.assertEqual(self._history(channel="call").state, "planned")
         sms = self._history(channel="sms")
         self.assertEqual(sms.state, "error")
         self.assertIn("Invalid mobile number", sms.error)
@@ -279,7 +307,7 @@ class TestFollowup(PbdTestCommon, MockEmail):
         emails = self._history(channel="email").mail_id
         self.assertEqual(len(emails), 3)
         for mail in emails:
-            self.assertIn("Bonjour", mail.body_html)
+            self.assertIn("Madame, Monsieur", mail.body_html, "a company is greeted formally")
             self.assertIn("pénalités", mail.body_html)
         self.assertIn("mise en demeure", emails[-1].subject.lower())
         sms = self._history(channel="sms").sms_id
@@ -303,7 +331,8 @@ class TestFollowup(PbdTestCommon, MockEmail):
         self.levels["firm"].sudo().with_context(lang="fr_FR").write(
             {"name": shipped.name, "call_script": shipped.call_script}
         )
-        self._invoice("2026-10-20")
+        invoice = self._invoice("2026-10-20")
+        self._reached(invoice, "friendly", "2026-11-01")
         with self._on("2026-11-12"):
             self.Run.with_context(lang="fr_FR")._run_for_partners(self.client_company)
         call = self._history(channel="call").activity_id
@@ -314,8 +343,13 @@ class TestFollowup(PbdTestCommon, MockEmail):
         invoice = self._invoice("2026-10-20")
         with self._on("2026-11-12"):
             action = invoice.action_pbd_followup_send()
+            self.assertEqual(action["res_model"], "pbd.followup.send", "a confirmation first")
+            self.assertFalse(self._history())
+            action = self.env["pbd.followup.send"].browse(action["res_id"]).action_send()
         self.assertEqual(action["params"]["type"], "success")
-        self.assertEqual(self._history().level_id, self.levels["firm"], "23 days late: the firm level")
+        self.assertEqual(
+            self._history().level_id, self.levels["friendly"], "never reminded: the first reminder"
+        )
 
     def test_changing_a_delay_reschedules_open_invoices(self):
         invoice = self._invoice("2026-11-10")
@@ -333,3 +367,10 @@ class TestFollowup(PbdTestCommon, MockEmail):
             )
         self.assertIn(b"Statement of account", html)
         self.assertIn(b"L441-10", html)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupMainCompany(PbdMainCompanyMixin, TestFollowup):
+    """The same on the company that existed before the add-on was installed (its shipped levels)."""
+
+    allow_inherited_tests_method = True

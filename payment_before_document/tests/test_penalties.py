@@ -45,3 +45,13 @@ class TestPenalties(BaseCase):
     def test_half_year(self):
         self.assertEqual(penalties.half_year(date(2026, 6, 30)), "2026-H1")
         self.assertEqual(penalties.half_year(date(2026, 7, 1)), "2026-H2")
+
+    def test_claim_shows_each_part_of_the_sum(self):
+        claim = penalties.claim([(1000, "19.97", 40), ("250.50", "3.10", 40)])
+        self.assertEqual(
+            (claim.principal, claim.interest, claim.flat_fees, claim.late_count),
+            (Decimal("1250.50"), Decimal("23.07"), Decimal("80.00"), 2),
+        )
+        self.assertEqual(claim.penalties, Decimal("103.07"))
+        self.assertEqual(claim.total, Decimal("1353.57"))
+        self.assertEqual(penalties.claim([]).total, Decimal("0.00"))

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 
 class PbdFollowupCallOutcome(models.TransientModel):
@@ -44,7 +45,7 @@ class PbdFollowupCallOutcome(models.TransientModel):
             if not self.promise_date or self.promise_date < today:
                 raise UserError(self.env._("Give the date the customer promised to pay, today or later."))
             partner.pbd_promise_date = self.promise_date
-            result = self.env._("Promise to pay by %s", self.promise_date)
+            result = self.env._("Promise to pay by %s", format_date(self.env, self.promise_date))
         elif self.outcome == "dispute":
             if not self.move_ids:
                 raise UserError(self.env._("Select the disputed invoices."))
@@ -61,7 +62,7 @@ class PbdFollowupCallOutcome(models.TransientModel):
             [("partner_id", "=", partner.id), ("channel", "=", "call")], limit=1
         )
         if history:
-            history.result = result
+            history.write({"result": result, "state": "done"})  # planned until its outcome is logged
         activities = self.env["mail.activity"].search(
             [
                 ("res_model", "=", "res.partner"),
