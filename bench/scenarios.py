@@ -162,9 +162,7 @@ def download_large(lib):
 
 
 def _expect_rows(body, count):
-    rows = body.count(
-        b'class="d-flex flex-wrap align-items-center gap-2 py-2 border-bottom o_pbd_deliverable"'
-    )
+    rows = body.count(b'data-deliverable-id="')
     if rows != count:
         raise RuntimeError(f"the page lists {rows} deliverables, expected {count}")
 

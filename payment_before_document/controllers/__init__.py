@@ -1,5 +1,5 @@
 from . import portal
 from . import how_it_works
-from . import twilio
 from . import signature
 from . import stripe_webhook
+from . import binary

@@ -1,12 +1,37 @@
+from urllib.parse import urlencode, urlsplit
+
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError
-from odoo.http import request
+from odoo.http import content_disposition, request
 from odoo.osv import expression
 
 from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 DOCUMENTS_PER_PAGE = 20
+
+# What a page fetches for itself (Sec-Fetch-Dest): never the client's download.
+SUBRESOURCE_DESTINATIONS = {
+    "audio",
+    "audioworklet",
+    "embed",
+    "font",
+    "frame",
+    "iframe",
+    "image",
+    "manifest",
+    "object",
+    "paintworklet",
+    "report",
+    "script",
+    "serviceworker",
+    "sharedworker",
+    "style",
+    "track",
+    "video",
+    "worker",
+    "xslt",
+}
 
 
 class DeliverablePortal(PortalAccount):
@@ -69,6 +94,25 @@ class DeliverablePortal(PortalAccount):
             return request.redirect("/my")
         return request.redirect(invoice_sudo._get_pbd_documents_url())
 
+    @http.route()
+    def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
+        """A logged-in client opening an invoice without its token (a bookmark) gets the tokenised URL.
+
+        The payment form posts the page's access token to
+        ``/invoice/transaction/<id>``, which requires one: without it, paying
+        failed with a raw error.
+        """
+        if not access_token and not report_type and not request.env.user._is_public():
+            try:
+                invoice_sudo = self._document_check_access("account.move", invoice_id)
+            except (AccessError, MissingError):
+                return request.redirect("/my")
+            query = "".join(f"&{urlencode({key: value})}" for key, value in kw.items())
+            return request.redirect(invoice_sudo.get_portal_url(query_string=query))
+        return super().portal_my_invoice_detail(
+            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw
+        )
+
     # ------------------------------------------------------------------
     # /my/documents
     # ------------------------------------------------------------------
@@ -105,10 +149,16 @@ class DeliverablePortal(PortalAccount):
             limit=DOCUMENTS_PER_PAGE,
             offset=pager["offset"],
         )
+        # One block per invoice (in the order of the sorted rows), with its own Pay button.
+        groups = {}
+        for deliverable in deliverables:
+            groups.setdefault(deliverable.move_id, deliverable_sudo)
+            groups[deliverable.move_id] |= deliverable
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "deliverables": deliverables,
+                "pbd_invoice_groups": list(groups.items()),
                 "page_name": "pbd_documents",
                 "pager": pager,
                 "default_url": "/my/documents",
@@ -132,13 +182,93 @@ class DeliverablePortal(PortalAccount):
         if not deliverable_sudo._is_downloadable():
             # Holding the invoice link is not payment: back to the invoice to pay.
             return request.redirect(deliverable_sudo.move_id.get_portal_url() + "#pbd_deliverables")
+        return self._pbd_send_file(
+            deliverable_sudo,
+            deliverable_sudo,
+            "file",
+            deliverable_sudo.file_name or deliverable_sudo.name,
+            file_kind="original",
+        )
+
+    # ------------------------------------------------------------------
+    # Downloads: what counts as one, and the log
+    # ------------------------------------------------------------------
+    def _pbd_is_deliberate_download(self):
+        """Whether this request is the client's own download, to be logged.
+
+        The download log is evidence (of delivery, in a card dispute): a row
+        must stand for a person who asked for the file. Not downloads, hence
+        neither logged nor served (the caller is sent to the invoice's
+        documents, where the *Download* button is one click away):
+
+        * a prefetch or prerender (``Sec-Purpose``/``Purpose: prefetch``);
+        * a request another site caused: ``Sec-Fetch-Site`` is ``cross-site``
+          or ``same-site`` (a link in a webmail, ``<img src>`` on another
+          page, a sibling sub-domain);
+        * a sub-resource of a page, even ours (``Sec-Fetch-Dest`` ``image``,
+          ``iframe``, ``script``...);
+        * without Fetch Metadata (older browsers), an ``Origin`` or else a
+          ``Referer`` from another host.
+
+        Downloads: a request from our own pages (``same-origin``: the
+        *Download* link, or the page's own ``fetch``), one the user started
+        (``none``: address bar, bookmark, download manager), and a request
+        with no browser headers at all (``curl``, ``wget``: the user's own
+        tool). ``HEAD`` requests are handled before this.
+        """
+        headers = request.httprequest.headers
+        purpose = " ".join(headers.get(name, "") for name in ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"))
+        if any(word in purpose.lower() for word in ("prefetch", "prerender", "preview")):
+            return False
+        if headers.get("Sec-Fetch-Dest", "").lower() in SUBRESOURCE_DESTINATIONS:
+            return False
+        site = headers.get("Sec-Fetch-Site", "").lower()
+        if site:
+            return site in ("same-origin", "none")
+        source = headers.get("Origin") or headers.get("Referer")
+        if not source:
+            return True
+        return urlsplit(source).netloc.lower() == request.httprequest.host.lower()
+
+    def _pbd_send_file(self, deliverable_sudo, record_sudo, field, filename, file_kind, mimetype=None):
+        """Answer a download of ``record_sudo[field]`` (the caller checked access and payment).
+
+        ``HEAD`` gets the headers only: the file is neither opened nor logged.
+        A request that is not the client's own download (see
+        :meth:`_pbd_is_deliberate_download`) is sent to the invoice's
+        documents. Otherwise the download is logged (IP address as Odoo sees
+        it, behind a proxy with ``proxy_mode`` only, and browser), then served.
+        """
+        httprequest = request.httprequest
+        if httprequest.method == "HEAD":
+            attachment_sudo = (
+                request.env["ir.attachment"]
+                .sudo()
+                .search(
+                    [
+                        ("res_model", "=", record_sudo._name),
+                        ("res_id", "=", record_sudo.id),
+                        ("res_field", "=", field),
+                    ],
+                    limit=1,
+                )
+            )
+            response = request.make_response(
+                b"",
+                headers=[
+                    ("Content-Type", mimetype or attachment_sudo.mimetype or "application/octet-stream"),
+                    ("Content-Disposition", content_disposition(filename)),
+                ],
+            )
+            response.headers["Content-Length"] = str(attachment_sudo.file_size)
+            return response
+        if not self._pbd_is_deliberate_download():
+            return request.redirect(deliverable_sudo.move_id._get_pbd_documents_url())
         deliverable_sudo._log_download(
-            request.env.user,
-            request.httprequest.remote_addr,
-            request.httprequest.user_agent.string,
+            request.env.user, httprequest.remote_addr, httprequest.user_agent.string, file_kind=file_kind
         )
         stream = request.env["ir.binary"]._get_stream_from(
-            deliverable_sudo, "file", filename=deliverable_sudo.file_name or deliverable_sudo.name
+            record_sudo, field, filename=filename, mimetype=mimetype
         )
         return stream.get_response(as_attachment=True)
 

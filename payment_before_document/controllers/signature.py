@@ -118,10 +118,21 @@ class SignaturePortal(DeliverablePortal):
         # The signed copy contains the document itself: only once it is released.
         if not sign_request or (kind == "signed" and not deliverable_sudo._is_downloadable()):
             return request.redirect(deliverable_sudo.move_id.get_portal_url())
-        field = "signed_file" if kind == "signed" else "certificate_file"
         name = (deliverable_sudo.file_name or deliverable_sudo.name).rsplit(".", 1)[0]
-        filename = f"{name} - signed.pdf" if kind == "signed" else f"{name} - certificate.pdf"
+        if kind == "signed":
+            # The whole document: a download like the original's, logged as the signed copy.
+            return self._pbd_send_file(
+                deliverable_sudo,
+                sign_request.sudo(),
+                "signed_file",
+                f"{name} - signed.pdf",
+                file_kind="signed",
+                mimetype="application/pdf",
+            )
         stream = request.env["ir.binary"]._get_stream_from(
-            sign_request.sudo(), field, filename=filename, mimetype="application/pdf"
+            sign_request.sudo(),
+            "certificate_file",
+            filename=f"{name} - certificate.pdf",
+            mimetype="application/pdf",
         )
         return stream.get_response(as_attachment=True)

@@ -1,6 +1,7 @@
 from . import account_move_deliverable
 from . import account_move_deliverable_download
 from . import account_move
+from . import account_move_send
 from . import ir_attachment
 from . import ir_cron
 from . import mail_mail
@@ -15,4 +16,5 @@ from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import res_partner
-from . import sms_sms
+from . import sms_tracker
+from . import mail_thread

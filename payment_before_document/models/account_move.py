@@ -1,23 +1,36 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+import logging
 import uuid
 
 from markupsafe import Markup
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_amount, formatLang
+
+from odoo.addons.payment import utils as payment_utils
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     pbd_deliverable_ids = fields.One2many(
-        "account.move.deliverable", "move_id", string="Deliverables", copy=False
+        "account.move.deliverable",
+        "move_id",
+        string="Deliverables",
+        copy=False,
+        groups="base.group_user",
     )
     pbd_deliverable_count = fields.Integer(
-        string="Deliverable count", compute="_compute_pbd_deliverable_count"
+        string="Deliverable count",
+        compute="_compute_pbd_deliverable_count",
+        groups="base.group_user",
     )
-    pbd_locked_count = fields.Integer(string="Locked deliverables", compute="_compute_pbd_deliverable_count")
+    pbd_locked_count = fields.Integer(
+        string="Locked deliverables", compute="_compute_pbd_deliverable_count", groups="base.group_user"
+    )
     pbd_upload_ids = fields.Many2many(
         "ir.attachment",
         string="Add files",
@@ -25,6 +38,7 @@ class AccountMove(models.Model):
         inverse="_inverse_pbd_upload_ids",
         help="Select several files at once: each becomes a deliverable, released at full payment "
         "(or as the company settings say).",
+        groups="base.group_user",
     )
     pbd_access_exempted = fields.Boolean(
         string="Access before payment",
@@ -32,6 +46,7 @@ class AccountMove(models.Model):
         copy=False,
         tracking=True,
         help="Set at posting when the client was trusted: its deliverables are available before payment.",
+        groups="base.group_user",
     )
 
     # Follow-up -------------------------------------------------------
@@ -42,19 +57,27 @@ class AccountMove(models.Model):
         readonly=True,
         index="btree_not_null",
         help="The last follow-up level this invoice was reminded at (each level is sent once).",
+        groups="base.group_user",
     )
-    pbd_followup_date = fields.Date(string="Last follow-up", copy=False, readonly=True)
+    pbd_followup_date = fields.Date(
+        string="Last follow-up", copy=False, readonly=True, groups="base.group_user"
+    )
     pbd_followup_next_date = fields.Date(
         string="Next follow-up",
         compute="_compute_pbd_followup_next_date",
         store=True,
         index=True,
         help="When the next follow-up level applies to this invoice.",
+        groups="base.group_user",
     )
     pbd_dispute = fields.Boolean(
-        string="Disputed", copy=False, tracking=True, help="A disputed invoice is left out of the follow-up."
+        string="Disputed",
+        copy=False,
+        tracking=True,
+        help="A disputed invoice is left out of the follow-up.",
+        groups="base.group_user",
     )
-    pbd_dispute_note = fields.Char(string="Dispute", copy=False)
+    pbd_dispute_note = fields.Char(string="Dispute", copy=False, groups="base.group_user")
     pbd_followup_history_ids = fields.Many2many(
         "pbd.followup.history",
         "pbd_followup_history_account_move_rel",
@@ -63,10 +86,17 @@ class AccountMove(models.Model):
         string="Follow-up history",
         readonly=True,
         copy=False,
+        groups="base.group_user",
     )
 
     @api.depends(
-        "move_type", "state", "payment_state", "invoice_date_due", "pbd_followup_level_id", "company_id"
+        "move_type",
+        "state",
+        "payment_state",
+        "invoice_date_due",
+        "pbd_followup_level_id",
+        "pbd_followup_date",
+        "company_id",
     )
     def _compute_pbd_followup_next_date(self):
         levels_by_company = {}
@@ -77,10 +107,8 @@ class AccountMove(models.Model):
             company = move.company_id
             if company.id not in levels_by_company:
                 levels_by_company[company.id] = self.env["pbd.followup.level"]._levels_for(company)
-            level = move._pbd_next_level(levels_by_company[company.id])
-            move.pbd_followup_next_date = (
-                (move.invoice_date_due + timedelta(days=level.delay)) if level else False
-            )
+            _level, next_date = move._pbd_followup_plan(levels_by_company[company.id])
+            move.pbd_followup_next_date = next_date
 
     def _pbd_is_followed_up(self):
         self.ensure_one()
@@ -95,27 +123,41 @@ class AccountMove(models.Model):
     def _pbd_level_key(level):
         return (level.delay, level.sequence, level.id)
 
-    def _pbd_next_level(self, levels):
-        """The first level after the one this invoice reached."""
+    def _pbd_followup_plan(self, levels, on_date=None):
+        """The one level this invoice may get next, and the first day it may get it.
+
+        Levels advance one at a time: the level after the one the invoice
+        reached, no sooner than its delay after the due date and its minimum
+        gap after the previous level. An invoice that never had a level (an
+        old overdue invoice when the add-on is adopted) starts at the first
+        reminder: reminders meant for before the due date are skipped once it
+        is late (on ``on_date``), and a formal notice is never its first message.
+        """
         self.ensure_one()
         current = self.pbd_followup_level_id
+        late = bool(on_date and self.invoice_date_due and on_date > self.invoice_date_due)
         for level in levels:
-            if not current or self._pbd_level_key(level) > self._pbd_level_key(current):
-                return level
-        return levels.browse()
+            if current and self._pbd_level_key(level) <= self._pbd_level_key(current):
+                continue
+            if not current and level.is_formal_notice:
+                break
+            if level.delay < 0 and (late or (current and current.delay >= 0)):
+                continue
+            next_date = self.invoice_date_due + timedelta(days=level.delay)
+            if current and self.pbd_followup_date:
+                next_date = max(next_date, self.pbd_followup_date + timedelta(days=level.min_gap_days))
+            return level, next_date
+        return levels.browse(), False
+
+    def _pbd_next_level(self, levels, on_date=None):
+        """The level this invoice may get next (see :meth:`_pbd_followup_plan`)."""
+        return self._pbd_followup_plan(levels, on_date)[0]
 
     def _pbd_applicable_level(self, levels, on_date):
-        """The highest level due on ``on_date`` that this invoice has not had yet."""
+        """The level due on ``on_date`` for this invoice: only ever the next one."""
         self.ensure_one()
-        days = (on_date - self.invoice_date_due).days
-        current = self.pbd_followup_level_id
-        best = levels.browse()
-        for level in levels:
-            if level.delay <= days and (
-                not current or self._pbd_level_key(level) > self._pbd_level_key(current)
-            ):
-                best = level
-        return best
+        level, next_date = self._pbd_followup_plan(levels, on_date)
+        return level if level and next_date <= on_date else levels.browse()
 
     def _pbd_bookkeeping_env(self):
         """For writing follow-up bookkeeping fields on posted invoices.
@@ -145,9 +187,8 @@ class AccountMove(models.Model):
         missing.invalidate_recordset(["access_token"])
 
     def action_pbd_followup_send(self):
-        """Send now the follow-up these invoices' clients need."""
-        runs = self.env["pbd.followup.run"]._run_for_partners(self.commercial_partner_id)
-        return runs._pbd_notify_action()
+        """Confirm, then send, the follow-up these invoices' clients need."""
+        return self.env["pbd.followup.send"]._action_open(self.commercial_partner_id)
 
     @api.depends("pbd_deliverable_ids.state")
     def _compute_pbd_deliverable_count(self):
@@ -209,23 +250,106 @@ class AccountMove(models.Model):
         return float_compare(paid, required, precision_rounding=self.currency_id.rounding) >= 0
 
     def _pbd_notify_documents_available(self, deliverables):
-        """Tell the client, once, that documents of this invoice can be downloaded."""
+        """Email the client that documents of this invoice can be downloaded.
+
+        Returns True when the email was queued for the client. When none could
+        be (no valid address, no template), the accountant gets an activity to
+        tell the client another way, and False is returned.
+        """
         self.ensure_one()
-        template = self.company_id.pbd_release_template_id
-        if not template or not self.partner_id.email:
-            self.message_post(
-                body=self.env._(
-                    "Documents released: %s. The client was not emailed (no email address or no template).",
-                    ", ".join(deliverables.mapped("name")),
-                ),
-                subtype_xmlid="mail.mt_note",
+        template = self.company_id._pbd_release_template()
+        partner = self.partner_id
+        if template and partner.email:
+            try:
+                with self.env.cr.savepoint():
+                    messages = self.message_post_with_source(
+                        template,
+                        message_type="comment",
+                        subtype_xmlid="mail.mt_comment",
+                        partner_ids=partner.ids,
+                    )
+            # An edited template may fail to render: the accountant is told instead.
+            except Exception:  # pylint: disable=broad-exception-caught
+                _logger.exception("Documents available email of %s could not be prepared", self.name)
+                messages = self.env["mail.message"]
+            emailed = messages.sudo().notification_ids.filtered(
+                lambda notification: (
+                    notification.res_partner_id == partner
+                    and notification.notification_type == "email"
+                    and notification.notification_status in ("ready", "sent")
+                )
             )
-            return
-        self.message_post_with_source(
-            template,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            partner_ids=self.partner_id.ids,
+            if emailed:
+                return True
+        # Written by a job: in the language of the accountant who reads it.
+        staff = self.with_context(lang=self._pbd_staff_lang())
+        summary = staff.env._("Tell the client their documents are available")
+        if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=staff.env._(
+                    "Documents available: %(documents)s. No email could be sent to %(client)s "
+                    "(no valid email address or no template): tell them another way.",
+                    documents=", ".join(deliverables.mapped("name")),
+                    client=partner.display_name,
+                ),
+                user_id=(self.invoice_user_id or self.create_uid or self.env.user).id,
+            )
+        return False
+
+    def _pbd_staff_lang(self):
+        """The language of the firm's people reading what a job writes on this invoice."""
+        self.ensure_one()
+        return self.invoice_user_id.lang or self.company_id.partner_id.lang or self.env.lang
+
+    def _pbd_dispute_activity(self, transaction, dispute, lost=False):
+        """Ask the accountant to answer a card dispute, with the download log as evidence."""
+        self.ensure_one()
+        # Written while processing a Stripe event: in the accountant's language.
+        self = self.with_context(lang=self._pbd_staff_lang())  # noqa: PLW0642
+        if lost:
+            summary = self.env._("Stripe dispute lost: reflect it on the invoice")
+        else:
+            summary = self.env._("Stripe dispute: answer with the download log")
+        if self.activity_ids.filtered(lambda activity: activity.summary == summary):
+            return self.env["mail.activity"]
+        due_by = (dispute.get("evidence_details") or {}).get("due_by")
+        deadline = (
+            datetime.fromtimestamp(due_by, UTC).date()
+            if isinstance(due_by, int)
+            else fields.Date.context_today(self)
+        )
+        if lost:
+            closing = self.env._(
+                "The documents not yet downloaded stay locked. Reflect the lost payment on the invoice."
+            )
+        else:
+            closing = self.env._("The documents not yet downloaded stay locked until the dispute is won.")
+        amount = dispute.get("amount")
+        note = Markup("<p>%s</p>%s<p>%s</p>") % (
+            self.env._(
+                "The client disputed the card payment %(reference)s (%(amount)s, reason: %(reason)s). "
+                "Downloads of the invoice's documents:",
+                reference=transaction.reference,
+                amount=format_amount(
+                    self.env,
+                    payment_utils.to_major_currency_units(amount, transaction.currency_id)
+                    if isinstance(amount, int)
+                    else transaction.amount,
+                    transaction.currency_id,
+                ),
+                reason=dispute.get("reason") or "-",
+            ),
+            self.pbd_deliverable_ids._pbd_download_log_html(),
+            closing,
+        )
+        return self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=deadline,
+            summary=summary,
+            note=note,
+            user_id=(self.invoice_user_id or self.env.user).id,
         )
 
     def action_view_pbd_deliverables(self):
@@ -244,6 +368,29 @@ class AccountMove(models.Model):
             return self.env["account.move.deliverable"]
         return self.sudo().pbd_deliverable_ids
 
+    def _get_invoice_portal_extra_values(self, custom_amount=None):
+        """/my/invoices: how many documents each invoice holds, and how many are locked."""
+        values = super()._get_invoice_portal_extra_values(custom_amount=custom_amount)
+        deliverables = self._pbd_portal_deliverables()
+        values["pbd_document_count"] = len(deliverables)
+        values["pbd_locked_document_count"] = len(deliverables.filtered(lambda d: d.state == "locked"))
+        return values
+
+    def _pbd_invoice_mail_notice(self, lang=None):
+        """The paragraph Odoo's invoice email gets while documents wait for the payment, or ``""``."""
+        self.ensure_one()
+        locked = self._pbd_portal_deliverables().filtered(lambda d: d.state == "locked")
+        if not locked or self.state != "posted" or self.payment_state not in ("not_paid", "partial"):
+            return ""
+        return (
+            self.env["ir.qweb"]
+            .with_context(lang=lang or self.partner_id.lang)
+            ._render(
+                "payment_before_document.invoice_mail_documents_notice",
+                {"invoice": self, "deliverables": locked, "pay_url": self._get_pbd_pay_url()},
+            )
+        )
+
     def _get_pbd_documents_url(self):
         return self.get_portal_url(anchor="pbd_deliverables")
 
@@ -255,6 +402,41 @@ class AccountMove(models.Model):
     def _get_pbd_pay_url(self):
         """The link reminders carry: straight to the invoice's payment."""
         return self.get_base_url() + self._get_pbd_pay_path()
+
+    def _pbd_legal_mentions(self):
+        """What a French B2B invoice must state about late and early payment, or None.
+
+        The late-payment rate of the company's penalty settings, the flat
+        collection fee (professional clients only) and the early-payment
+        terms (Code de commerce L441-9). Nothing for consumers or when the
+        company does not apply penalties.
+        """
+        self.ensure_one()
+        company = self.company_id.sudo()
+        if (
+            self.move_type != "out_invoice"
+            or not company.pbd_apply_penalties
+            or not self.commercial_partner_id.sudo()._pbd_is_professional()
+        ):
+            return None
+        term = self.invoice_payment_term_id
+        late = self.env._(
+            "Late payment: penalties at the rate of %(rate)s %% a year (refinancing rate of the European "
+            "Central Bank plus %(points)s points) from the day after the due date, and a flat collection fee "
+            "of %(fee)s per invoice paid late (French Commercial Code, articles L441-10 and D441-5).",
+            rate=formatLang(self.env, float(company._pbd_penalty_rate())),
+            points=formatLang(self.env, company.pbd_penalty_margin, digits=0),
+            fee=format_amount(self.env, company.pbd_flat_fee, company.currency_id),
+        )
+        if term.early_discount and term.discount_percentage:
+            early = self.env._(
+                "Early payment: %(percent)s %% discount if paid within %(days)s days.",
+                percent=formatLang(self.env, term.discount_percentage),
+                days=term.discount_days,
+            )
+        else:
+            early = self.env._("Early payment: no discount.")
+        return {"late": late, "early": early}
 
     def _pbd_early_discount(self, on_date):
         """The early-payment discount still open on ``on_date``, or ``None``.

@@ -2,9 +2,11 @@ import base64
 import hashlib
 import logging
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import human_size
+from odoo.tools import formatLang
 
 from ..lib import pdf as pdf_lib
 from ..lib.certificate import sha256_file as _sha256_file
@@ -97,8 +99,23 @@ class AccountMoveDeliverable(models.Model):
         "Released: the invoice (or the required share of it) is paid.\n"
         "Exempted: the client is trusted and gets it before payment.",
     )
+    dispute_hold = fields.Boolean(
+        string="Held by a card dispute",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="The client disputed the card payment before downloading this document: "
+        "it stays locked until the dispute is won.",
+    )
     release_notified = fields.Boolean(
-        readonly=True, copy=False, help="The client was told this document is available."
+        readonly=True, copy=False, help="The client was emailed that this document is available."
+    )
+    release_notice_failed = fields.Boolean(
+        string="Client not emailed",
+        readonly=True,
+        copy=False,
+        help="No email could tell the client this document is available: the accountant has an "
+        "activity on the invoice to tell them another way.",
     )
     signature_requirement = fields.Selection(
         [("none", "No signature"), ("acknowledge", "Acknowledge receipt"), ("approve", "Approve")],
@@ -113,6 +130,12 @@ class AccountMoveDeliverable(models.Model):
         default="after_payment",
         required=True,
         help="Before payment: the client approves the document from its preview, before paying.",
+    )
+    pbd_signature_sms_missing = fields.Boolean(
+        string="SMS not set up",
+        compute="_compute_pbd_signature_sms_missing",
+        help="A signature is asked for, but the company sends no SMS through Twilio: "
+        "the client cannot sign on the portal.",
     )
     signature_request_ids = fields.One2many("pbd.signature.request", "deliverable_id", readonly=True)
     signature_state = fields.Selection(
@@ -140,6 +163,7 @@ class AccountMoveDeliverable(models.Model):
         "move_id.amount_residual",
         "move_id.amount_total",
         "move_id.pbd_access_exempted",
+        "dispute_hold",
     )
     def _compute_state(self):
         for deliverable in self:
@@ -150,7 +174,7 @@ class AccountMoveDeliverable(models.Model):
         """The state this deliverable should be in, from its invoice alone."""
         self.ensure_one()
         move = self.move_id
-        if move.state != "posted":
+        if move.state != "posted" or self.dispute_hold:
             return "locked"
         if move.payment_state in ("paid", "in_payment"):
             return "released"
@@ -163,9 +187,60 @@ class AccountMoveDeliverable(models.Model):
         return "locked"
 
     @api.depends("file_size")
+    @api.depends_context("lang")
     def _compute_file_size_display(self):
         for deliverable in self:
-            deliverable.file_size_display = human_size(deliverable.file_size)
+            deliverable.file_size_display = deliverable._pbd_format_size(deliverable.file_size)
+
+    def _pbd_format_size(self, size):
+        """A file size for people, in the reader's language: "4.1 kB", "4,1 Ko"."""
+        if not size:
+            return ""
+        if size < 1024:
+            return self.env._("%s bytes", formatLang(self.env, size, digits=0))
+        units = [self.env._("kB"), self.env._("MB"), self.env._("GB")]
+        value = float(size)
+        for unit in units:
+            value /= 1024.0
+            if value < 1024 or unit == units[-1]:
+                break
+        return f"{formatLang(self.env, value, digits=1 if value < 10 else 0)}\N{NO-BREAK SPACE}{unit}"
+
+    def _pbd_portal_file_info(self):
+        """The row's second line: "3 pages · 4.1 kB" (the page count for a PDF only)."""
+        self.ensure_one()
+        parts = []
+        if self.is_pdf and self.page_count:
+            parts.append(
+                self.env._("1 page") if self.page_count == 1 else self.env._("%s pages", self.page_count)
+            )
+        if self.file_size:
+            parts.append(self.file_size_display)
+        return " · ".join(parts)
+
+    def _pbd_release_amount(self):
+        """What the client must have paid for a deposit document to be released."""
+        self.ensure_one()
+        return self.currency_id.round(abs(self.move_id.amount_total) * self.release_share / 100.0)
+
+    def _pbd_portal_signature_note(self):
+        """Why the client's row offers no *Sign* button, in the client's words, or ``""``."""
+        self.ensure_one()
+        if self.signature_requirement == "none" or self.signature_state == "signed":
+            return ""
+        problem = self._pbd_signature_problem()
+        if problem and self.pbd_signature_sms_missing:
+            return self.env._("Online signing is not available yet: contact %s", self.company_id.sudo().name)
+        return problem
+
+    @api.depends("company_id", "signature_requirement")
+    def _compute_pbd_signature_sms_missing(self):
+        for deliverable in self:
+            deliverable.pbd_signature_sms_missing = (
+                deliverable.signature_requirement != "none"
+                and bool(deliverable.company_id)
+                and not deliverable.company_id.sudo()._pbd_twilio_ready()
+            )
 
     @api.depends("signature_requirement", "signature_request_ids.state")
     def _compute_signature_state(self):
@@ -190,7 +265,7 @@ class AccountMoveDeliverable(models.Model):
             return self.env._("This document can be signed once the invoice is paid.")
         if self.signature_state == "signed":
             return self.env._("This document is already signed.")
-        if not self.env["sms.sms"].sudo()._pbd_twilio_settings():
+        if not self.company_id._pbd_twilio_ready():
             return self.env._("Signing by SMS code is not available: no SMS provider is set up.")
         return ""
 
@@ -205,11 +280,12 @@ class AccountMoveDeliverable(models.Model):
                 limit=1,
             )
         )
-        stream = self.env["ir.binary"]._get_stream_from(attachment)
-        if stream.type == "path":
-            with open(stream.path, "rb") as handle:
+        # Read from the filestore, not through ``ir.binary``: streams are for
+        # HTTP responses, and refuse a locked file to the client who signs it.
+        if attachment.store_fname:
+            with open(attachment._full_path(attachment.store_fname), "rb") as handle:
                 return _sha256_file(handle)
-        return hashlib.sha256(stream.data or b"").hexdigest()
+        return hashlib.sha256(attachment.raw or b"").hexdigest()
 
     def _get_sign_url(self, access_token=None):
         self.ensure_one()
@@ -273,7 +349,10 @@ class AccountMoveDeliverable(models.Model):
             checksum=hashlib.sha256(raw).hexdigest(),
             mimetype=mimetype,
         )
-        vals.update(self._get_preview_values(raw, mimetype))
+        # The preview's watermark is read by the client: in the client's language.
+        move = self.env["account.move"].browse(vals["move_id"]) if vals.get("move_id") else self.move_id[:1]
+        lang = move.partner_id.lang or move.company_id.partner_id.lang or self.env.lang
+        vals.update(self.with_context(lang=lang)._get_preview_values(raw, mimetype))
 
     def _get_preview_values(self, raw, mimetype):
         is_pdf = mimetype == pdf_lib.PDF_MIMETYPE or pdf_lib.looks_like_pdf(raw)
@@ -306,6 +385,27 @@ class AccountMoveDeliverable(models.Model):
         values.update(preview=base64.b64encode(preview), preview_problem=False)
         return values
 
+    def _pbd_refresh_previews(self):
+        """Build the previews of these deliverables again from their files.
+
+        For databases whose previews were made before they were pictures
+        (18.0.1.1.0): those copied pages of the original, with what the
+        other pages shared with them. One file in memory at a time.
+        """
+        for deliverable in self.sudo().filtered("is_pdf"):
+            raw = base64.b64decode(deliverable.file or b"")
+            if not raw:
+                continue
+            move = deliverable.move_id
+            lang = move.partner_id.lang or move.company_id.partner_id.lang or self.env.lang
+            values = (
+                deliverable.with_company(deliverable.company_id)
+                .with_context(lang=lang)
+                ._get_preview_values(raw, deliverable.mimetype)
+            )
+            deliverable.write({key: values[key] for key in ("preview", "preview_problem", "page_count")})
+            deliverable.invalidate_recordset(["file"])
+
     # ------------------------------------------------------------------
     # Release notification (one email per invoice, sent by a cron job)
     # ------------------------------------------------------------------
@@ -323,15 +423,32 @@ class AccountMoveDeliverable(models.Model):
     @api.model
     def _cron_notify_released(self, limit=500):
         """Email each client, once per invoice, about newly available documents."""
-        relocked = self.search([("state", "=", "locked"), ("release_notified", "=", True)])
-        relocked.release_notified = False
+        relocked = self.search(
+            [
+                ("state", "=", "locked"),
+                "|",
+                ("release_notified", "=", True),
+                ("release_notice_failed", "=", True),
+            ]
+        )
+        relocked.write({"release_notified": False, "release_notice_failed": False})
         available = self.search(
-            [("state", "!=", "locked"), ("release_notified", "=", False), ("move_id.state", "=", "posted")],
+            [
+                ("state", "!=", "locked"),
+                ("release_notified", "=", False),
+                ("release_notice_failed", "=", False),
+                ("move_id.state", "=", "posted"),
+            ],
             limit=limit,
         )
         for move in available.move_id:
-            move._pbd_notify_documents_available(available.filtered(lambda d, m=move: d.move_id == m))
-        available.release_notified = True
+            documents = available.filtered(lambda d, m=move: d.move_id == m)
+            # Notified only when an email was really queued; otherwise the
+            # accountant has an activity and the job does not try again.
+            if move._pbd_notify_documents_available(documents):
+                documents.release_notified = True
+            else:
+                documents.release_notice_failed = True
         if len(available) == limit:
             self.env.ref("payment_before_document.ir_cron_notify_released")._trigger()
         return available
@@ -353,8 +470,12 @@ class AccountMoveDeliverable(models.Model):
         self.ensure_one()
         return self.state in ("released", "exempted")
 
-    def _log_download(self, user, ip_address, user_agent):
-        """Record a download (called in sudo by the portal controller)."""
+    def _log_download(self, user, ip_address, user_agent, file_kind="original"):
+        """Record a download of the file (``original``) or of its signed copy (``signed``).
+
+        Called in sudo by the portal routes and by ``/web/content`` for the
+        firm's own downloads, which are marked as such.
+        """
         self.ensure_one()
         return (
             self.env["account.move.deliverable.download"]
@@ -364,11 +485,78 @@ class AccountMoveDeliverable(models.Model):
                     "deliverable_id": self.id,
                     "user_id": user.id,
                     "partner_id": user.partner_id.id,
+                    "file_kind": file_kind,
+                    "by_staff": bool(user) and user._is_internal(),
                     "ip_address": (ip_address or "")[:64],
                     "user_agent": (user_agent or "")[:256],
                 }
             )
         )
+
+    @api.model
+    def _pbd_locked_sha256(self, digests):
+        """Those of these SHA-256 digests that are a locked deliverable's content.
+
+        The content is the deliverable's file or its signed copy (the document
+        with the signature certificate appended).
+        """
+        digests = set(digests)
+        if not digests:
+            return set()
+        locked = self.sudo().search(
+            [
+                ("state", "=", "locked"),
+                "|",
+                ("checksum", "in", list(digests)),
+                ("signature_request_ids.signed_sha256", "in", list(digests)),
+            ]
+        )
+        found = set(locked.mapped("checksum")) | set(locked.signature_request_ids.mapped("signed_sha256"))
+        return found & digests
+
+    # ------------------------------------------------------------------
+    # Card disputes
+    # ------------------------------------------------------------------
+    def _pbd_client_downloads(self):
+        """Downloads by the client (portal users or link holders), not by the firm."""
+        return self.download_ids.filtered(lambda download: not download.by_staff)
+
+    def _pbd_hold_for_dispute(self):
+        """Lock again those of these documents the client has not downloaded yet."""
+        held = self.filtered(lambda d: not d.dispute_hold and not d._pbd_client_downloads())
+        held.dispute_hold = True
+        return held
+
+    def _pbd_download_log_html(self):
+        """The downloads of these documents, as the evidence a card dispute asks for."""
+        rows = []
+        for deliverable in self:
+            downloads = deliverable._pbd_client_downloads().sorted("create_date")
+            if not downloads:
+                rows.append(
+                    Markup("<li><b>%s</b>: %s</li>")
+                    % (
+                        deliverable.name,
+                        self.env._("never downloaded by the client; locked until the dispute is won"),
+                    )
+                )
+                continue
+            lines = Markup("").join(
+                Markup("<li>%s</li>")
+                % self.env._(
+                    "%(when)s (UTC) by %(who)s, IP address %(ip)s, browser %(browser)s",
+                    when=fields.Datetime.to_string(download.create_date),
+                    who=download.partner_id.display_name or download.user_id.display_name,
+                    ip=download.ip_address or "-",
+                    browser=download.user_agent or "-",
+                )
+                for download in downloads
+            )
+            rows.append(
+                Markup("<li><b>%s</b> (SHA-256 %s)<ul>%s</ul></li>")
+                % (deliverable.name, deliverable.checksum, lines)
+            )
+        return Markup("<ul>%s</ul>") % Markup("").join(rows)
 
     def action_view_downloads(self):
         self.ensure_one()

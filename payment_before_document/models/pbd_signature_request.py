@@ -125,7 +125,10 @@ class PbdSignatureRequest(models.Model):
                 "daily_cap": self.env._("Too many codes were sent to this number today: try again tomorrow."),
             }
             return self._refuse("send_refused", messages[decision.reason], problem=decision.reason)
-        transport = self.env["sms.sms"].sudo()._pbd_twilio()
+        # The code leaves at once, with the company's Twilio account (Odoo's SMS
+        # settings) from the number Odoo would use for this country: the client
+        # must be told now whether it was accepted, not after a queue.
+        transport = self.company_id._pbd_twilio_sms()
         if not transport:
             return self._refuse(
                 "send_refused", self.env._("Signing by SMS code is not available: no SMS provider is set up.")
@@ -137,7 +140,7 @@ class PbdSignatureRequest(models.Model):
             company=self.company_id.name,
             code=code,
         )
-        result = transport.send(parsed.e164, body)
+        result = transport.send(parsed.e164, body, self.company_id._pbd_twilio_sender_for(parsed.e164))
         if not result.ok:
             return self._refuse(
                 "send_refused",

@@ -3,6 +3,7 @@ from . import test_pdf
 from . import test_deliverable_release
 from . import test_deliverable_access
 from . import test_portal_tour
+from . import test_portal_client
 from . import test_copies_and_emails
 from . import test_announce
 from . import test_i18n
@@ -16,3 +17,6 @@ from . import test_stripe_webhook
 from . import test_stripe_reconcile
 from . import test_stripe_concurrency
 from . import test_pay_link
+from . import test_stripe_gate
+from . import test_leaks
+from . import test_followup_rules

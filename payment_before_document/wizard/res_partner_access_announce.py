@@ -1,5 +1,9 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 
 class ResPartnerAccessAnnounce(models.TransientModel):
@@ -30,6 +34,12 @@ class ResPartnerAccessAnnounce(models.TransientModel):
     transition_until = fields.Date(string="Transition until")
     transition_reason = fields.Char(
         string="Reason", default=lambda self: self.env._("Transition announced to a long-standing client")
+    )
+    grant_portal_access = fields.Boolean(
+        string="Give them portal access",
+        groups="base.group_partner_manager",
+        help="Customers without a portal login get one, with Odoo's invitation email (as the "
+        "Grant portal access action does), so they can open their documents.",
     )
     missing_email_count = fields.Integer(compute="_compute_missing_email_count")
 
@@ -63,13 +73,19 @@ class ResPartnerAccessAnnounce(models.TransientModel):
                 }
             )
         sent = partners.filtered("email")
+        # From the firm, not from whoever clicks Send.
+        company = self.env.company
+        email_from = company.email_formatted or self.env.user.email_formatted
         for partner in sent:
             partner.message_post_with_source(
                 self.template_id,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=partner.ids,
+                email_from=email_from,
             )
+        if self.env.user.has_group("base.group_partner_manager") and self.grant_portal_access:
+            self._pbd_grant_portal_access(self.partner_ids.filtered("email"))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -83,3 +99,22 @@ class ResPartnerAccessAnnounce(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _pbd_grant_portal_access(self, partners):
+        """Give these customers a portal login, with Odoo's own portal wizard (invitation included).
+
+        Customers who already have one (portal or internal) are left as they
+        are; one whose email cannot become a login is skipped and logged.
+        """
+        portal_wizard = self.env["portal.wizard"].create({"partner_ids": [fields.Command.set(partners.ids)]})
+        granted = self.env["res.partner"]
+        for wizard_user in portal_wizard.user_ids.filtered(
+            lambda line: line.partner_id in partners and not line.is_portal and not line.is_internal
+        ):
+            try:
+                with self.env.cr.savepoint():
+                    wizard_user.action_grant_access()
+                granted |= wizard_user.partner_id
+            except UserError as error:
+                _logger.info("No portal access for partner %s: %s", wizard_user.partner_id.id, error)
+        return granted
