@@ -176,15 +176,22 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         intent_id = intent.get("id") if isinstance(intent, dict) else None
-        holder = intent_id and self.sudo().search(
-            [
-                ("provider_reference", "=", intent_id),
-                ("provider_code", "=", "stripe"),
-                ("operation", "in", PAYMENT_OPERATIONS),
-                ("id", "!=", self.id),
-            ],
-            limit=1,
-        )
+        if (
+            intent_id
+            and intent_id == self.provider_reference
+            and intent_id in self.env.context.get("pbd_stripe_sole_intents", ())
+        ):
+            holder = self.browse()  # the job checked its whole batch at once
+        else:
+            holder = intent_id and self.sudo().search(
+                [
+                    ("provider_reference", "=", intent_id),
+                    ("provider_code", "=", "stripe"),
+                    ("operation", "in", PAYMENT_OPERATIONS),
+                    ("id", "!=", self.id),
+                ],
+                limit=1,
+            )
         problems = stripe_gateway.intent_problems(
             intent,
             self.reference,
@@ -408,12 +415,30 @@ class PaymentTransaction(models.Model):
         # Odoo notes each confirmation on the invoice: read what that needs for
         # the whole batch at once rather than invoice by invoice.
         self.invoice_ids.mapped("display_name")
+        transactions = self.with_context(pbd_stripe_sole_intents=self._pbd_stripe_sole_intents())
         gateways = {}
-        log_values = [tx._pbd_stripe_check(source, gateways) for tx in self]
+        log_values = [tx._pbd_stripe_check(source, gateways) for tx in transactions]
         if any(values["state_after"] == "done" for values in log_values):
             # Sure to be there whatever a failed savepoint took back.
             self.env.ref("payment.cron_post_process_payment_tx")._trigger()
         return self.env["pbd.stripe.event"].sudo().create(log_values)
+
+    def _pbd_stripe_sole_intents(self):
+        """The intent ids of these transactions that no other payment holds (one query)."""
+        groups = (
+            self.sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [
+                    ("provider_reference", "in", self.mapped("provider_reference")),
+                    ("provider_code", "=", "stripe"),
+                    ("operation", "in", PAYMENT_OPERATIONS),
+                ],
+                ["provider_reference"],
+                ["__count"],
+            )
+        )
+        return frozenset(reference for reference, count in groups if count == 1)
 
     def _pbd_stripe_check(self, source, gateways):
         """Ask Stripe about this transaction and apply its answer: the log row's values."""

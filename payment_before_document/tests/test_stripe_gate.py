@@ -244,6 +244,20 @@ class TestStripeGate(PbdStripeMixin, PbdHttpTestCommon):
         # (the small payment, genuinely paid, is confirmed by the same run)
         self._assert_refused("reference", "job", small_untouched=False)
 
+    def test_the_job_refuses_an_intent_two_transactions_hold(self):
+        """The job checks its batch in one query: a shared intent id is still refused."""
+        shared = self.small_tx.provider_reference
+        self.tx.provider_reference = shared
+        self.stripe_intents.set(
+            shared,
+            status="succeeded",
+            amount=round(self.tx.amount * 100),
+            currency=self.tx.currency_id.name.lower(),
+            description=self.tx.reference,
+        )
+        self.env["payment.transaction"]._cron_pbd_stripe_reconcile()
+        self._assert_refused("another transaction", "job", small_untouched=False)
+
     def test_the_genuine_job_confirms(self):
         self.stripe_intents.set(
             self.tx.provider_reference,
