@@ -34,6 +34,7 @@
         "views/pbd_followup_call_outcome_views.xml",
         "views/pbd_followup_send_views.xml",
         "views/pbd_signature_request_views.xml",
+        "views/pbd_signature_phone_wizard_views.xml",
         "views/pbd_stripe_event_views.xml",
         "views/payment_transaction_views.xml",
         "views/payment_provider_views.xml",

@@ -2,6 +2,7 @@ from odoo import http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
 
+from ..lib import phone as pbd_phone
 from .portal import DeliverablePortal
 
 
@@ -10,8 +11,8 @@ class SignaturePortal(DeliverablePortal):
     live in ``pbd.signature.request``."""
 
     def _pbd_signer(self, deliverable_sudo):
-        user = request.env.user
-        return user.partner_id if not user._is_public() else deliverable_sudo.move_id.partner_id
+        # The firm decides who signs (and so which number gets the code), never the visitor.
+        return deliverable_sudo._pbd_signer()
 
     def _pbd_signer_request(self, deliverable_sudo):
         """The signer's request for this deliverable (sudo), if any."""
@@ -30,8 +31,20 @@ class SignaturePortal(DeliverablePortal):
     def _pbd_sign_page(self, deliverable_sudo, access_token, message="", error="", sign_request=None):
         signer = self._pbd_signer(deliverable_sudo)
         sign_request = sign_request or self._pbd_signer_request(deliverable_sudo)
+        on_file = (
+            (
+                sign_request
+                or request.env["pbd.signature.request"]
+                .sudo()
+                .new({"partner_id": signer.id, "deliverable_id": deliverable_sudo.id})
+            )
+            .with_company(deliverable_sudo.company_id)
+            ._pbd_phone_on_file()
+        )
         values = {
             "deliverable": deliverable_sudo,
+            "phone_on_file_masked": pbd_phone.mask(on_file.e164) if on_file.ok else "",
+            "show_private": deliverable_sudo._is_downloadable(),
             "sign_request": sign_request,
             "signer": signer,
             "problem": deliverable_sudo._pbd_signature_problem(),
@@ -67,7 +80,8 @@ class SignaturePortal(DeliverablePortal):
         website=True,
         methods=["POST"],
     )
-    def portal_deliverable_sign_code(self, deliverable_id, access_token=None, signer_name="", phone="", **kw):
+    def portal_deliverable_sign_code(self, deliverable_id, access_token=None, signer_name="", **kw):
+        # Any number typed or posted (``phone``…) is ignored: the code goes to the number on file.
         try:
             deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
         except (AccessError, MissingError):
@@ -78,8 +92,29 @@ class SignaturePortal(DeliverablePortal):
         sign_request = request.env["pbd.signature.request"]._get_or_create(
             deliverable_sudo, self._pbd_signer(deliverable_sudo)
         )
-        ok, message = sign_request._send_code(signer_name, phone, *self._pbd_client())
+        ok, message = sign_request._send_code(signer_name, *self._pbd_client())
         return self._pbd_sign_outcome(deliverable_sudo, access_token, sign_request, ok, message)
+
+    @http.route(
+        "/my/documents/<int:deliverable_id>/sign/ask_number",
+        type="http",
+        auth="public",
+        website=True,
+        methods=["POST"],
+    )
+    def portal_deliverable_sign_ask_number(self, deliverable_id, access_token=None, **kw):
+        """The number on file is missing or wrong: the client asks the firm (an activity)."""
+        try:
+            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if deliverable_sudo.signature_requirement == "none":
+            return request.redirect(deliverable_sudo.move_id.get_portal_url())
+        sign_request = request.env["pbd.signature.request"]._get_or_create(
+            deliverable_sudo, self._pbd_signer(deliverable_sudo)
+        )
+        message = sign_request._pbd_ask_phone(self._pbd_client()[0])
+        return self._pbd_sign_page(deliverable_sudo, access_token, message=message, sign_request=sign_request)
 
     @http.route(
         "/my/documents/<int:deliverable_id>/sign/confirm",
@@ -129,9 +164,13 @@ class SignaturePortal(DeliverablePortal):
                 file_kind="signed",
                 mimetype="application/pdf",
             )
+        # Before release, a link holder gets the certificate without IP address, browser or typed name.
+        field = "certificate_file"
+        if not deliverable_sudo._is_downloadable() and sign_request.sudo().certificate_public_file:
+            field = "certificate_public_file"
         stream = request.env["ir.binary"]._get_stream_from(
             sign_request.sudo(),
-            "certificate_file",
+            field,
             filename=f"{name} - certificate.pdf",
             mimetype="application/pdf",
         )

@@ -39,6 +39,7 @@ LABEL_KEYS = (
     "company",
     "signer",
     "phone",
+    "phone_on_file",
     "purpose",
     "code_sent_at",
     "code_verified_at",
@@ -46,6 +47,8 @@ LABEL_KEYS = (
     "ip_address",
     "user_agent",
     "consent_version",
+    "anchor_row_hash",
+    "chain_head_hash",
     "consent",
     "footer",
 )
@@ -67,6 +70,9 @@ class Evidence:
     signed_at: str
     ip_address: str
     user_agent: str
+    phone_on_file: str = ""  # since when and by whom the number was on file
+    anchor_row_hash: str = ""  # the signing row of the evidence log
+    chain_head_hash: str = ""  # the log's head when it was signed
 
 
 def certificate_pdf(evidence: Evidence, labels: dict) -> bytes:
@@ -80,7 +86,9 @@ def certificate_pdf(evidence: Evidence, labels: dict) -> bytes:
     small = styles["BodyText"].clone("pbd_small", fontSize=8, leading=10)
 
     def cell(text):
-        return Paragraph((text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), small)
+        # The standard PDF fonts have no bullet: a masked number's "•" is printed "*".
+        text = (text or "").replace("\u2022", "*")
+        return Paragraph(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), small)
 
     rows = [
         (labels["reference"], evidence.reference),
@@ -89,6 +97,7 @@ def certificate_pdf(evidence: Evidence, labels: dict) -> bytes:
         (labels["company"], evidence.company_name),
         (labels["signer"], evidence.signer_name),
         (labels["phone"], evidence.signer_phone_masked),
+        (labels.get("phone_on_file", ""), evidence.phone_on_file),
         (labels["purpose"], evidence.purpose),
         (labels["code_sent_at"], evidence.code_sent_at),
         (labels["code_verified_at"], evidence.code_verified_at),
@@ -96,7 +105,11 @@ def certificate_pdf(evidence: Evidence, labels: dict) -> bytes:
         (labels["ip_address"], evidence.ip_address),
         (labels["user_agent"], evidence.user_agent),
         (labels["consent_version"], evidence.consent_version),
+        (labels.get("anchor_row_hash", ""), evidence.anchor_row_hash),
+        (labels.get("chain_head_hash", ""), evidence.chain_head_hash),
     ]
+    # What a signature before release does not show (no IP, no browser): no empty line either.
+    rows = [(label, value) for label, value in rows if value or label in (labels["signer"], labels["phone"])]
     table = Table([[cell(k), cell(v)] for k, v in rows], colWidths=[50 * mm, 120 * mm])
     table.setStyle(
         TableStyle(

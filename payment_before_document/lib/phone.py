@@ -38,13 +38,42 @@ def parse_for_sms(raw: str, default_region: str | None = None) -> ParsedNumber:
 
 
 def mask(e164: str) -> str:
-    """``+33612345678`` -> ``+33 *******78``: enough to recognise, not to reuse."""
+    """``+33612345678`` -> ``+33 6 •• •• •• 78``: enough to recognise, not to reuse.
+
+    The number in its international layout, every digit hidden but the
+    first of the national number and the last two.
+    """
     if not e164 or len(e164) < 6:
-        return "***"
+        return "•••"
     try:
         number = phonenumbers.parse(e164, None)
         prefix = f"+{number.country_code}"
+        layout = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except NumberParseException:
-        prefix = e164[:3]
-    national = e164[len(prefix) :]
-    return f"{prefix} {'*' * max(len(national) - 2, 1)}{national[-2:]}"
+        prefix, layout = e164[:3], e164
+    rest = layout.removeprefix(prefix)
+    positions = [index for index, char in enumerate(rest) if char.isdigit()]
+    if len(positions) < 4:
+        return f"{prefix} ••{rest[-2:]}"
+    keep = {positions[0], positions[-2], positions[-1]}
+    hidden = "".join(
+        "•" if index in positions and index not in keep else char for index, char in enumerate(rest)
+    )
+    return f"{prefix}{hidden}"
+
+
+def variants(e164: str) -> list[str]:
+    """The ways a number can be written (E.164, international, national, digits only)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return [e164]
+    formats = [
+        phonenumbers.format_number(number, fmt)
+        for fmt in (
+            phonenumbers.PhoneNumberFormat.E164,
+            phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+            phonenumbers.PhoneNumberFormat.NATIONAL,
+        )
+    ]
+    return formats + ["".join(c for c in f if c.isdigit()) for f in formats]

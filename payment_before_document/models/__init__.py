@@ -8,6 +8,7 @@ from . import mail_mail
 from . import pbd_followup_level
 from . import pbd_followup_history
 from . import pbd_followup_run
+from . import pbd_evidence_head
 from . import pbd_evidence_log
 from . import pbd_signature_request
 from . import pbd_stripe_event

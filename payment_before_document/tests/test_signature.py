@@ -13,7 +13,7 @@ import re
 from pypdf import PdfReader
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -34,6 +34,7 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
         super().setUpClass()
         cls._pbd_twilio_setup(cls.company)
         cls.client_contact.mobile = "+33 6 12 34 56 78"
+        cls.client_company.mobile = "+33 6 12 34 56 78"  # the invoice's contact signs: the number on file
         cls.client_company.country_id = cls.env.ref("base.fr")
 
     def setUp(self):
@@ -73,7 +74,7 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
     def test_sign_then_download_certificate_and_signed_copy(self):
         with self._twilio() as session:
             page = self._ask_code().text
-        self.assertIn("A code was sent to +33 *******78", page)
+        self.assertIn("A code was sent to +33 6 •• •• •• 78", page)
         self.assertEqual(session.calls[-1].form["To"], "+33612345678")
         self.assertEqual(session.calls[-1].form["From"], self.TWILIO_FROM_FR, "Odoo's number for France")
         code = self._code(session)
@@ -90,12 +91,13 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
         certificate = self.url_open(f"/my/documents/{self.deliverable.id}/signature/certificate").content
         text = PdfReader(io.BytesIO(certificate)).pages[0].extract_text().replace("\n", " ")
         self.assertIn(self.deliverable.checksum, text.replace(" ", ""))
-        self.assertIn("+33 *******78", text)
+        self.assertIn("+33 6 ** ** ** 78", text)
         self.assertIn("127.0.0.1", text)
         ok, _broken, _count = self.env["pbd.evidence.log"]._verify_chain()
         self.assertTrue(ok)
         self.assertEqual(
-            request.evidence_ids.mapped("event"), ["requested", "code_sent", "code_verified", "signed"]
+            request.evidence_ids.mapped("event"),
+            ["requested", "phone_on_file", "code_sent", "code_verified", "signed"],
         )
         self.assertTrue(request._check_signed_file())
         # The code cannot be used again.
@@ -154,8 +156,10 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
 
     def test_bad_numbers_and_no_provider_fail_closed(self):
         with self._twilio() as session:
-            self.assertIn("enter a mobile number", self._ask_code(phone="04 72 00 00 00").text)
-            self.assertIn("not valid", self._ask_code(phone="06 12").text)
+            for on_file in ("04 72 00 00 00", "06 12"):  # a landline, a broken number
+                self.client_company.mobile = on_file
+                self.assertIn("No mobile number that can receive a code", self._ask_code().text)
+            self.client_company.mobile = "+33 6 12 34 56 78"
             self.assertIn("Type your full name", self._ask_code(name=" ").text)
         self.assertFalse(session.calls)
         self.company.sudo().sms_provider = "iap"  # Odoo's SMS service: no code can be vouched for
@@ -172,9 +176,10 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
     def test_document_changed_after_the_code(self):
         with self._twilio() as session:
             self._ask_code()
-        # The firm replaces the file after the code was sent (the attachment changes).
-        self.deliverable.sudo().file = base64.b64encode(self.pdf_bytes + b"\n% changed")
-        self.assertIn("The document changed", self._confirm(self._code(session)).text)
+        # The firm cannot replace the file once a code was sent (a new version is needed).
+        with self.assertRaisesRegex(ValidationError, "cannot be replaced"):
+            self.deliverable.sudo().file = base64.b64encode(self.pdf_bytes + b"\n% changed")
+        self.assertIn("o_pbd_signed", self._confirm(self._code(session)).text)
 
     def test_confirm_without_a_code(self):
         self.assertIn("Ask for a code first", self._confirm("123456").text)
@@ -260,6 +265,7 @@ class TestSignatureTour(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
     def test_portal_signature_in_chromium(self):
         self._pbd_twilio_setup(self.company)
         self.client_company.country_id = self.env.ref("base.fr")
+        self.client_company.mobile = "+33 6 12 34 56 78"
         invoice = self._pbd_invoice(deliverables=[{"name": "Survey", "signature_requirement": "acknowledge"}])
         deliverable = invoice.pbd_deliverable_ids
         self._pbd_pay(invoice)

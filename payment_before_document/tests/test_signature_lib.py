@@ -67,7 +67,7 @@ class TestPhone(BaseCase):
         self.assertEqual(phone.parse_for_sms("04 72 00 00 00", "FR").problem, "not_mobile", "a landline")
 
     def test_mask(self):
-        self.assertEqual(phone.mask("+33612345678"), "+33 *******78")
+        self.assertEqual(phone.mask("+33612345678"), "+33 6 •• •• •• 78")
         self.assertNotIn("612345", phone.mask("+33612345678"))
 
 

@@ -18,9 +18,8 @@ registry.category("web_tour.tours").add("pbd_sign_request_code", {
             run: "edit Claire Lefèvre",
         },
         {
-            content: "Mobile",
-            trigger: "input#phone",
-            run: "edit 06 12 34 56 78",
+            content: "The number on file is shown masked, and cannot be changed here",
+            trigger: ".o_pbd_phone_on_file:contains('+33 6 •• •• •• 78')",
         },
         {
             content: "Ask for the code",
@@ -29,7 +28,7 @@ registry.category("web_tour.tours").add("pbd_sign_request_code", {
         },
         {
             content: "The code was sent, to a masked number",
-            trigger: ".o_pbd_sign_message:contains('+33 *******78')",
+            trigger: ".o_pbd_sign_message:contains('+33 6 •• •• •• 78')",
         },
         {
             content: "The code field is there",
