@@ -137,6 +137,11 @@ class AccountMoveDeliverable(models.Model):
         help="A signature is asked for, but the company sends no SMS through Twilio: "
         "the client cannot sign on the portal.",
     )
+    pbd_signer_id = fields.Many2one(
+        "res.partner",
+        string="Signer",
+        help="Who signs, with the mobile number on their contact. Empty: the invoice's contact.",
+    )
     signature_request_ids = fields.One2many("pbd.signature.request", "deliverable_id", readonly=True)
     signature_state = fields.Selection(
         [("not_required", "Not required"), ("waiting", "Waiting"), ("signed", "Signed")],
@@ -328,8 +333,40 @@ class AccountMoveDeliverable(models.Model):
 
     def write(self, vals):
         if "file" in vals:
+            started = self.sudo().signature_request_ids.filtered(lambda r: r.state != "draft")
+            if started:
+                raise ValidationError(
+                    self.env._(
+                        "“%s” is being signed or was signed: its file cannot be replaced. Use “New version” "
+                        "to archive its signature and upload the new file.",
+                        started[0].deliverable_id.name,
+                    )
+                )
             self._prepare_file_values(vals)
         return super().write(vals)
+
+    def _pbd_signer(self):
+        """The signer: the contact the firm picked, else the invoice's contact."""
+        self.ensure_one()
+        return self.pbd_signer_id or self.move_id.partner_id
+
+    def action_pbd_new_version(self):
+        """Archive the signature requests so that a new file can be uploaded; the chatter says so."""
+        for deliverable in self:
+            requests = deliverable.signature_request_ids
+            if not requests:
+                continue
+            for request in requests:
+                self.env["pbd.evidence.log"]._append(request, "archived", by=self.env.user.id)
+            requests.sudo().active = False
+            deliverable.message_post(
+                body=self.env._(
+                    "A new version of the document can be uploaded: its signature requests (%s) "
+                    "were archived.",
+                    ", ".join(requests.mapped("display_name")),
+                )
+            )
+        return True
 
     def _prepare_file_values(self, vals):
         """Fill size, checksum, mimetype, page count and preview from ``file``."""

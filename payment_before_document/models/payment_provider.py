@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 from odoo.addons.payment_stripe import const as stripe_const, utils as stripe_utils
 
@@ -8,6 +8,38 @@ from .payment_transaction import RECONCILE_BATCH
 
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        providers = super().create(vals_list)
+        if any(provider.code == "stripe" for provider in providers):
+            self._pbd_sync_stripe_log_menu()
+        return providers
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"state", "code", "company_id"} & set(vals) and any(p.code == "stripe" for p in self):
+            self._pbd_sync_stripe_log_menu()
+        return result
+
+    @api.model
+    def _pbd_sync_stripe_log_menu(self):
+        """Show the Stripe log menu to billing users only while Stripe is set up.
+
+        Odoo menus depend on groups, not on data: the billing group implies
+        the log's group while a Stripe provider is enabled or in test mode.
+        """
+        group = self.env.ref("payment_before_document.group_pbd_stripe_log", raise_if_not_found=False)
+        billing = self.env.ref("account.group_account_invoice", raise_if_not_found=False)
+        if not group or not billing:
+            return
+        in_use = bool(
+            self.sudo().search_count([("code", "=", "stripe"), ("state", "!=", "disabled")], limit=1)
+        )
+        if in_use and group not in billing.implied_ids:
+            billing.sudo()._apply_group(group)
+        elif not in_use and group in billing.implied_ids:
+            billing.sudo()._remove_group(group)
 
     def _pbd_stripe_gateway(self):
         """Stripe's API through the stripe library, with this provider's secret key."""

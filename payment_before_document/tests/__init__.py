@@ -20,3 +20,6 @@ from . import test_pay_link
 from . import test_stripe_gate
 from . import test_leaks
 from . import test_followup_rules
+from . import test_signature_attacks
+from . import test_signature_concurrency
+from . import test_back_office
