@@ -271,7 +271,7 @@ class PbdEvidenceLog(models.Model):
         legacy_sequences, legacy_hashes = {}, {}
         ok, broken, count, _last = self._verify_rows(None, legacy_sequences, legacy_hashes)
         problems = [] if ok else ["legacy"]
-        for company in self.env["res.company"].sudo().with_context(active_test=False).search([]):
+        for company in self._pbd_chain_companies():
             company_problems, company_broken, company_count = self._verify_company(
                 company, legacy_sequences, legacy_hashes
             )
@@ -279,6 +279,16 @@ class PbdEvidenceLog(models.Model):
             broken = broken or company_broken
             count += company_count
         return not problems, self.browse(broken) if broken else None, count
+
+    @api.model
+    def _pbd_chain_companies(self):
+        """The companies that have a chain: rows, or a head (whose rows may all be gone)."""
+        rows = self.sudo()._read_group([("company_id", "!=", False)], ["company_id"])
+        heads = self.env["pbd.evidence.head"].sudo()._read_group([], ["company_id"])
+        companies = self.env["res.company"].sudo()
+        for (company,) in rows + heads:
+            companies |= company
+        return companies.sorted("id")
 
     @api.model
     def _verify_report(self):
@@ -289,7 +299,7 @@ class PbdEvidenceLog(models.Model):
         count += legacy_count
         if not ok:
             problems.append(self.env._("rows before the per-company chains: broken at row %s", broken))
-        for company in self.env["res.company"].sudo().with_context(active_test=False).search([]):
+        for company in self._pbd_chain_companies():
             company_problems, _broken, company_count = self._verify_company(
                 company, legacy_sequences, legacy_hashes
             )

@@ -221,7 +221,7 @@ class PbdSignatureRequest(models.Model):
                 note=self.env._(
                     "%(partner)s asks to update the mobile number that receives the signature code of "
                     "“%(document)s”. Change it on the signature request "
-                    "(Invoicing › Customers › Signatures).",
+                    "(Invoicing › Payment before access › Signatures).",
                     partner=self.partner_id.name,
                     document=self.deliverable_id.name,
                 ),
