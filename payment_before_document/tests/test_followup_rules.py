@@ -159,6 +159,8 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         self.assertNotIn(next_month.name, claim)
         self.assertIn(due_today.name, info)
         self.assertIn("3,200.00", info)
+        self.assertIn("Yours faithfully,", body, "a formal notice closes formally")
+        self.assertNotIn("Kind regards", body)
         letter = self._history(channel="letter").letter_id.raw.decode()
         for text in ("Principal", "19.97", "40.00", "1,059.97", "Total claimed"):
             self.assertIn(text, letter)
