@@ -13,6 +13,7 @@ cent, invoice by invoice.
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+import re
 
 CENT = Decimal("0.01")
 DEFAULT_MARGIN_POINTS = Decimal(10)
@@ -35,7 +36,22 @@ def annual_rate(ecb_rate, margin_points=DEFAULT_MARGIN_POINTS) -> Decimal:
 
 def half_year(on_date: date) -> str:
     """The half-year whose ECB rate applies, e.g. ``"2026-H2"``."""
-    return f"{on_date.year}-H{1 if on_date.month <= 6 else 2}"
+    year, half = half_year_parts(on_date)
+    return f"{year}-H{half}"
+
+
+def half_year_parts(on_date: date) -> tuple:
+    """(year, 1 or 2): the half-year of ``on_date``."""
+    return on_date.year, 1 if on_date.month <= 6 else 2
+
+
+_HALF_YEAR = re.compile(r"\s*(\d{4})\s*[-/ ]?\s*[HS]\s*([12])\s*", re.IGNORECASE)
+
+
+def parse_half_year(text):
+    """(year, 1 or 2) from a half-year as typed in the settings ("2026-H2", "2026 S2"), else None."""
+    match = _HALF_YEAR.fullmatch(text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def late_interest(amount, rate_percent, days: int, year_days: int = 365) -> Decimal:

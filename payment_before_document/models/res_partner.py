@@ -262,6 +262,17 @@ class ResPartner(models.Model):
         return parsed
 
     @api.model
+    def _pbd_half_year_label(self, env, period_text, on_date):
+        """The half-year of the ECB rate in words, in the reader's language ("le second semestre 2026")."""
+        parts = penalties.parse_half_year(period_text) if period_text else penalties.half_year_parts(on_date)
+        if not parts:
+            return period_text  # as the firm typed it
+        year, half = parts
+        if half == 1:
+            return env._("the first half of %(year)s", year=year)
+        return env._("the second half of %(year)s", year=year)
+
+    @api.model
     def _pbd_followup_contacts(self, moves_by_partner):
         """Who each customer's reminders go to, by commercial partner id.
 
@@ -433,7 +444,7 @@ class ResPartner(models.Model):
                 "locked_deliverables": [d for line in lines for d in line["deliverables"]],
                 "professional": professional,
                 "rate": float(rate),
-                "rate_period": company.pbd_ecb_rate_period or penalties.half_year(on_date),
+                "rate_period": self._pbd_half_year_label(env_lang, company.pbd_ecb_rate_period, on_date),
                 "flat_fee": company.pbd_flat_fee,
                 "apply_penalties": apply_penalties,
                 "level": self.env["pbd.followup.level"],

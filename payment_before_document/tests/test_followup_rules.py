@@ -368,6 +368,8 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         self.assertIn("Lyon, le 30 novembre 2026", html)
         self.assertIn("Madame, Monsieur,", html)
         self.assertIn("Objet", html)
+        self.assertIn("le second semestre 2026", html, "the rate's half-year in words")
+        self.assertNotIn("2026-H2", html)
 
     # 8. Invoices carry the legal mentions ------------------------------------
     def test_invoice_carries_the_legal_mentions_for_professionals_only(self):

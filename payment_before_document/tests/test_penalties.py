@@ -45,6 +45,9 @@ class TestPenalties(BaseCase):
     def test_half_year(self):
         self.assertEqual(penalties.half_year(date(2026, 6, 30)), "2026-H1")
         self.assertEqual(penalties.half_year(date(2026, 7, 1)), "2026-H2")
+        self.assertEqual(penalties.parse_half_year("2026-H2"), (2026, 2))
+        self.assertEqual(penalties.parse_half_year(" 2026 s1 "), (2026, 1))
+        self.assertIsNone(penalties.parse_half_year("second half"))
 
     def test_claim_shows_each_part_of_the_sum(self):
         claim = penalties.claim([(1000, "19.97", 40), ("250.50", "3.10", 40)])
