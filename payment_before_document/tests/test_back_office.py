@@ -22,8 +22,7 @@ class TestDemoData(TransactionCase):
 
     def _ref(self, name):
         record = self.env.ref(f"{MODULE}.{name}", raise_if_not_found=False)
-        if not record:
-            self.skipTest("installed without demo data")
+        self.assertTrue(record, f"the demo record {name} is loaded (make test installs the demo data)")
         return record
 
     def test_deliverables_are_distinct_french_files(self):
