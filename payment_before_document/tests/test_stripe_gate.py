@@ -29,8 +29,9 @@ QUIET = (
 )
 
 
-@tagged("post_install", "-at_install")
-class TestStripeGate(PbdStripeMixin, PbdHttpTestCommon):
+class StripeSignedCase(PbdStripeMixin, PbdHttpTestCommon):
+    """Stripe faked at HTTP; webhooks signed with the provider's own secret."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,6 +41,18 @@ class TestStripeGate(PbdStripeMixin, PbdHttpTestCommon):
         super().setUp()
         self._pbd_stripe_reset()
         self.now = int(time.time())
+
+    def _post(self, event, secret=STRIPE_WEBHOOK_SECRET):
+        body, signature = ft.stripe_signed_event(event, secret)
+        return self.url_open(
+            WEBHOOK, data=body, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestStripeGate(StripeSignedCase):
+    def setUp(self):
+        super().setUp()
         # The client's own 10 € invoice, paid by card: they know its intent id.
         self.small_invoice = self._pbd_invoice(amount=10.0)
         self.small_tx = self._pbd_stripe_tx(self.small_invoice)
@@ -59,12 +72,6 @@ class TestStripeGate(PbdStripeMixin, PbdHttpTestCommon):
     def _return(self, reference, intent_id):
         return self.url_open(
             f"{RETURN}?reference={reference}&payment_intent={intent_id}", allow_redirects=False
-        )
-
-    def _post(self, event, secret=STRIPE_WEBHOOK_SECRET):
-        body, signature = ft.stripe_signed_event(event, secret)
-        return self.url_open(
-            WEBHOOK, data=body, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
         )
 
     def _intent(self, tx, **values):
@@ -272,18 +279,11 @@ class TestStripeGate(PbdStripeMixin, PbdHttpTestCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestStripeDispute(PbdStripeMixin, PbdHttpTestCommon):
+class TestStripeDispute(StripeSignedCase):
     """A client pays by card, downloads, then disputes the charge with their bank."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._pbd_stripe_setup()
 
     def setUp(self):
         super().setUp()
-        self._pbd_stripe_reset()
-        self.now = int(time.time())
         self.invoice = self._pbd_invoice(
             amount=2400.0, deliverables=[{"name": "Rapport final"}, {"name": "Plans annexes"}]
         )
@@ -321,12 +321,6 @@ class TestStripeDispute(PbdStripeMixin, PbdHttpTestCommon):
         }
         event_type = "charge.dispute.closed" if status in ("won", "lost") else "charge.dispute.created"
         return ft.stripe_event(event_type, dispute, event_id, self.now + created_offset)
-
-    def _post(self, event, secret=STRIPE_WEBHOOK_SECRET):
-        body, signature = ft.stripe_signed_event(event, secret)
-        return self.url_open(
-            WEBHOOK, data=body, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
-        )
 
     def _activities(self, summary):
         return self.invoice.activity_ids.filtered(lambda a: a.summary == summary)
