@@ -9,6 +9,7 @@ from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 DOCUMENTS_PER_PAGE = 20
+DELIVERABLE = "account.move.deliverable"
 
 # What a page fetches for itself (Sec-Fetch-Dest): never the client's download.
 SUBRESOURCE_DESTINATIONS = {
@@ -38,20 +39,32 @@ class DeliverablePortal(PortalAccount):
     # ------------------------------------------------------------------
     # Access: every route goes through here
     # ------------------------------------------------------------------
-    def _pbd_deliverable_sudo(self, deliverable_id, access_token=None):
-        """Return the deliverable (sudo) if the caller may see its invoice.
+    def _pbd_check_access(self, model_name, record_id, access_token=None):
+        """The one access check of the add-on's routes: ``(record_sudo, None)`` or ``(None, refusal)``.
 
-        The caller must be able to read the invoice (portal rules) or hold its
-        access token; the invoice must be a posted customer invoice. Whether
-        the file may be *downloaded* is a separate check (its state).
+        An invoice (``account.move``): the caller can read it (portal rules) or
+        holds its access token. A deliverable: the same, for its invoice, which
+        must also show its documents on the portal
+        (:meth:`account.move.deliverable._pbd_is_on_portal`). Whether the file
+        may be *downloaded* is the deliverable's to say
+        (:meth:`account.move.deliverable._pbd_is_file_locked`).
+
+        Every refusal is the same redirect to ``/my`` (missing record, someone
+        else's, wrong token): the answer says nothing of what exists.
         """
-        deliverable_sudo = request.env["account.move.deliverable"].sudo().browse(deliverable_id).exists()
-        if not deliverable_sudo:
-            raise MissingError(request.env._("This document does not exist."))
-        move_sudo = self._document_check_access("account.move", deliverable_sudo.move_id.id, access_token)
-        if move_sudo.state != "posted" or move_sudo.move_type != "out_invoice":
-            raise AccessError(request.env._("This document is not available."))
-        return deliverable_sudo
+        try:
+            if model_name == DELIVERABLE:
+                record_sudo = request.env[model_name].sudo().browse(record_id).exists()
+                if not record_sudo:
+                    raise MissingError(request.env._("This document does not exist."))
+                self._document_check_access("account.move", record_sudo.move_id.id, access_token)
+                if not record_sudo._pbd_is_on_portal():
+                    raise AccessError(request.env._("This document is not available."))
+            else:
+                record_sudo = self._document_check_access(model_name, record_id, access_token)
+        except (AccessError, MissingError):
+            return None, request.redirect("/my")
+        return record_sudo, None
 
     def _pbd_documents_domain(self):
         invoices = request.env["account.move"]._search(
@@ -80,7 +93,9 @@ class DeliverablePortal(PortalAccount):
             values["pbd_early_discount"] = invoice._pbd_early_discount(fields.Date.context_today(invoice))
             if values.get("landing_route"):
                 # After paying, the client lands on the documents, not on the top of the invoice.
-                values["landing_route"] = f"/my/invoices/{invoice.id}/documents"
+                values["landing_route"] = request.env[
+                    "account.move.deliverable"
+                ]._get_invoice_documents_landing_path(invoice)
         return values
 
     @http.route(
@@ -88,11 +103,8 @@ class DeliverablePortal(PortalAccount):
     )
     def portal_invoice_documents(self, invoice_id, access_token=None, **kw):
         """Where the payment status page sends the client: the invoice, at its documents."""
-        try:
-            invoice_sudo = self._document_check_access("account.move", invoice_id, access_token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        return request.redirect(invoice_sudo._get_pbd_documents_url())
+        invoice_sudo, refusal = self._pbd_check_access("account.move", invoice_id, access_token)
+        return refusal or request.redirect(invoice_sudo._get_pbd_documents_url())
 
     @http.route()
     def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
@@ -103,10 +115,9 @@ class DeliverablePortal(PortalAccount):
         failed with a raw error.
         """
         if not access_token and not report_type and not request.env.user._is_public():
-            try:
-                invoice_sudo = self._document_check_access("account.move", invoice_id)
-            except (AccessError, MissingError):
-                return request.redirect("/my")
+            invoice_sudo, refusal = self._pbd_check_access("account.move", invoice_id)
+            if refusal:
+                return refusal
             query = "".join(f"&{urlencode({key: value})}" for key, value in kw.items())
             return request.redirect(invoice_sudo.get_portal_url(query_string=query))
         return super().portal_my_invoice_detail(
@@ -175,13 +186,12 @@ class DeliverablePortal(PortalAccount):
     # ------------------------------------------------------------------
     @http.route("/my/documents/<int:deliverable_id>/download", type="http", auth="public", website=True)
     def portal_deliverable_download(self, deliverable_id, access_token=None, **kw):
-        try:
-            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        if not deliverable_sudo._is_downloadable():
+        deliverable_sudo, refusal = self._pbd_check_access(DELIVERABLE, deliverable_id, access_token)
+        if refusal:
+            return refusal
+        if deliverable_sudo._pbd_is_file_locked():
             # Holding the invoice link is not payment: back to the invoice to pay.
-            return request.redirect(deliverable_sudo.move_id.get_portal_url() + "#pbd_deliverables")
+            return request.redirect(deliverable_sudo.move_id._get_pbd_documents_url())
         return self._pbd_send_file(
             deliverable_sudo,
             deliverable_sudo,
@@ -274,10 +284,9 @@ class DeliverablePortal(PortalAccount):
 
     @http.route("/my/documents/<int:deliverable_id>/preview", type="http", auth="public", website=True)
     def portal_deliverable_preview(self, deliverable_id, access_token=None, **kw):
-        try:
-            deliverable_sudo = self._pbd_deliverable_sudo(deliverable_id, access_token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
+        deliverable_sudo, refusal = self._pbd_check_access(DELIVERABLE, deliverable_id, access_token)
+        if refusal:
+            return refusal
         if not deliverable_sudo.preview:
             return request.not_found()
         stream = request.env["ir.binary"]._get_stream_from(

@@ -3,8 +3,9 @@
 NIST SP 800-63B / OWASP ASVS V2.7: six digits drawn from ``secrets``, stored
 only as an HMAC-SHA-256 bound to the signer and the document's hash, compared
 in constant time, valid ten minutes, used once, at most five wrong tries per
-code, at most three sends per fifteen minutes per signature request, and a
-daily cap per phone number against SMS pumping.
+code, at most three sends per fifteen minutes per signature request, a
+daily cap per phone number against SMS pumping, and a cap on wrong codes over
+a request's whole life (then the firm reopens it).
 """
 
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ MAX_WRONG_TRIES = 5
 MAX_SENDS = 3
 SEND_WINDOW = timedelta(minutes=15)
 DAILY_CAP_PER_NUMBER = 10
+# Wrong codes a request accepts over its whole life, whatever the number of codes.
+MAX_WRONG_CODES_LIFETIME = 20
 
 
 def generate_code() -> str:
@@ -69,3 +72,8 @@ def can_verify(issued_at: datetime | None, now: datetime, wrong_tries: int, used
     if wrong_tries >= MAX_WRONG_TRIES:
         return Decision(False, "too_many_tries")
     return Decision(True)
+
+
+def is_locked_out(wrong_codes_total: int) -> bool:
+    """Has a request seen so many wrong codes that it must stay closed until reopened?"""
+    return wrong_codes_total >= MAX_WRONG_CODES_LIFETIME

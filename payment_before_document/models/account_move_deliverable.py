@@ -1,6 +1,8 @@
 import base64
+from datetime import timedelta
 import hashlib
 import logging
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 
@@ -12,6 +14,10 @@ from ..lib import pdf as pdf_lib
 from ..lib.certificate import sha256_file as _sha256_file
 
 _logger = logging.getLogger(__name__)
+
+# The states in which the client may download the file: any other is locked.
+RELEASED_STATES = ("released", "exempted")
+DOWNLOADS_ACTION = "payment_before_document.account_move_deliverable_download_action"
 
 
 class AccountMoveDeliverable(models.Model):
@@ -173,7 +179,6 @@ class AccountMoveDeliverable(models.Model):
     def _compute_state(self):
         for deliverable in self:
             deliverable.state = deliverable._get_release_state()
-        self._schedule_release_notification()
 
     def _get_release_state(self):
         """The state this deliverable should be in, from its invoice alone."""
@@ -266,7 +271,7 @@ class AccountMoveDeliverable(models.Model):
             return self.env._("Only PDF documents can be signed.")
         if self.preview_problem in (pdf_lib.REASON_ENCRYPTED, pdf_lib.REASON_CORRUPT):
             return self.env._("This PDF is encrypted or unreadable: it cannot be signed. Ask for a new copy.")
-        if self.signature_timing == "after_payment" and not self._is_downloadable():
+        if self.signature_timing == "after_payment" and self._pbd_is_file_locked():
             return self.env._("This document can be signed once the invoice is paid.")
         if self.signature_state == "signed":
             return self.env._("This document is already signed.")
@@ -291,11 +296,6 @@ class AccountMoveDeliverable(models.Model):
             with open(attachment._full_path(attachment.store_fname), "rb") as handle:
                 return _sha256_file(handle)
         return hashlib.sha256(attachment.raw or b"").hexdigest()
-
-    def _get_sign_url(self, access_token=None):
-        self.ensure_one()
-        url = f"/my/documents/{self.id}/sign"
-        return f"{url}?access_token={access_token}" if access_token else url
 
     def _compute_download_count(self):
         counts = dict(
@@ -345,10 +345,56 @@ class AccountMoveDeliverable(models.Model):
             self._prepare_file_values(vals)
         return super().write(vals)
 
+    # ------------------------------------------------------------------
+    # Signing rules: who signs, and which signed file the client may get
+    # ------------------------------------------------------------------
     def _pbd_signer(self):
-        """The signer: the contact the firm picked, else the invoice's contact."""
+        """The signer: the contact the firm picked, else the invoice's contact (never the visitor)."""
         self.ensure_one()
         return self.pbd_signer_id or self.move_id.partner_id
+
+    def _pbd_signer_request(self, create=False):
+        """The signer's live signature request for this document (sudo); made first when ``create``."""
+        self.ensure_one()
+        requests = self.env["pbd.signature.request"]
+        if create:
+            return requests._get_or_create(self, self._pbd_signer())
+        return requests.sudo().search(
+            [("deliverable_id", "=", self.id), ("partner_id", "=", self._pbd_signer().id)], limit=1
+        )
+
+    def _pbd_signer_phone_on_file(self, sign_request=None):
+        """The number the code goes to (a ``ParsedNumber``): the signer's mobile on file."""
+        self.ensure_one()
+        sign_request = sign_request or self.env["pbd.signature.request"].sudo().new(
+            {"partner_id": self._pbd_signer().id, "deliverable_id": self.id}
+        )
+        return sign_request.with_company(self.company_id)._pbd_phone_on_file()
+
+    def _pbd_signed_request(self):
+        """The request that signed this document, if any."""
+        self.ensure_one()
+        return self.signature_request_ids.filtered(lambda r: r.state == "signed")[:1]
+
+    def _pbd_signature_file_field(self, kind):
+        """The field of the signed request the client may download as ``kind``, or ``""``.
+
+        ``signed``: the signed copy contains the document itself, so only once
+        the file is no longer locked. ``certificate``: always, but while the
+        file is locked a link holder gets the public certificate (no IP
+        address, browser or typed name) when there is one.
+        """
+        self.ensure_one()
+        sign_request = self._pbd_signed_request().sudo()
+        if not sign_request:
+            return ""
+        if kind == "signed":
+            return "" if self._pbd_is_file_locked() else "signed_file"
+        if kind == "certificate":
+            if self._pbd_is_file_locked() and sign_request.certificate_public_file:
+                return "certificate_public_file"
+            return "certificate_file"
+        return ""
 
     def action_pbd_new_version(self):
         """Archive the signature requests so that a new file can be uploaded; the chatter says so."""
@@ -446,15 +492,23 @@ class AccountMoveDeliverable(models.Model):
     # ------------------------------------------------------------------
     # Release notification (one email per invoice, sent by a cron job)
     # ------------------------------------------------------------------
-    def _schedule_release_notification(self):
-        """Wake the notification job when a deliverable becomes available.
+    def _write_multi(self, vals_list):
+        # The release trigger: where a new state reaches the database (the
+        # stored ``state`` is computed, so written here at the flush, never
+        # by ``write``), not inside the compute.
+        result = super()._write_multi(vals_list)
+        if any(vals.get("state") in RELEASED_STATES for vals in vals_list):
+            self._pbd_trigger_release_notification()
+        return result
+
+    def _pbd_trigger_release_notification(self):
+        """Wake the notification job: a deliverable became available.
 
         The email is not rendered inside the payment's transaction: a template
         error must never block a reconciliation, and the payment stays cheap.
-        The job runs right after the commit (``ir.cron._trigger``).
+        The job runs right after the commit (``ir.cron._trigger``), once per
+        transaction; it finds the documents to announce by itself.
         """
-        if not any(d.state != "locked" and not d.release_notified for d in self):
-            return
         self.env.ref("payment_before_document.ir_cron_notify_released")._pbd_trigger_once()
 
     @api.model
@@ -478,34 +532,110 @@ class AccountMoveDeliverable(models.Model):
             ],
             limit=limit,
         )
+        busy = False
         for move in available.move_id:
             documents = available.filtered(lambda d, m=move: d.move_id == m)
             # Notified only when an email was really queued; otherwise the
-            # accountant has an activity and the job does not try again.
-            if move._pbd_notify_documents_available(documents):
+            # accountant has an activity and the job does not try again. An
+            # invoice another transaction was changing is tried again soon.
+            sent = move._pbd_notify_documents_available(documents)
+            if sent is None:
+                busy = True
+                available -= documents
+            elif sent:
                 documents.release_notified = True
             else:
                 documents.release_notice_failed = True
-        if len(available) == limit:
-            self.env.ref("payment_before_document.ir_cron_notify_released")._trigger()
+        cron = self.env.ref("payment_before_document.ir_cron_notify_released")
+        if busy:
+            cron._trigger(fields.Datetime.now() + timedelta(minutes=1))
+        elif len(available) == limit:
+            cron._trigger()
         return available
 
     # ------------------------------------------------------------------
     # Portal helpers
     # ------------------------------------------------------------------
-    def _get_download_url(self, access_token=None):
+    # Every portal address of a deliverable is built here, and only here
+    # (routes in ``controllers/portal.py`` and ``controllers/signature.py``).
+    def _pbd_portal_path(self, action, access_token=None):
+        """``/my/documents/<id>/<action>``, with the invoice's access token when given."""
         self.ensure_one()
-        url = f"/my/documents/{self.id}/download"
-        return f"{url}?access_token={access_token}" if access_token else url
+        path = f"/my/documents/{self.id}/{action}"
+        return f"{path}?{urlencode({'access_token': access_token})}" if access_token else path
+
+    def _get_download_url(self, access_token=None):
+        return self._pbd_portal_path("download", access_token)
 
     def _get_preview_url(self, access_token=None):
-        self.ensure_one()
-        url = f"/my/documents/{self.id}/preview"
-        return f"{url}?access_token={access_token}" if access_token else url
+        return self._pbd_portal_path("preview", access_token)
 
-    def _is_downloadable(self):
+    def _get_sign_url(self, access_token=None):
+        return self._pbd_portal_path("sign", access_token)
+
+    def _get_sign_step_url(self, step):
+        """Where the signing page's forms post: ``code``, ``ask_number`` or ``confirm``.
+
+        The access token goes in the form, not in the address.
+        """
+        return self._pbd_portal_path(f"sign/{step}")
+
+    def _get_signature_file_url(self, kind, access_token=None):
+        """The signed copy (``signed``) or the certificate (``certificate``) of this document."""
+        return self._pbd_portal_path(f"signature/{kind}", access_token)
+
+    @api.model
+    def _get_invoice_documents_landing_path(self, invoice):
+        """Where the client lands after paying ``invoice``: a route, for Odoo appends a query string."""
+        return f"{invoice.access_url}/documents"
+
+    # ------------------------------------------------------------------
+    # Is this file locked? (one answer, for the portal, the attachment
+    # guard in ``ir_attachment.py`` and the mail filter in ``mail_mail.py``)
+    # ------------------------------------------------------------------
+    def _pbd_is_on_portal(self):
+        """Whether the client sees this document on the portal: its invoice is a posted customer invoice."""
         self.ensure_one()
-        return self.state in ("released", "exempted")
+        return self.move_id.state == "posted" and self.move_id.move_type == "out_invoice"
+
+    def _pbd_is_file_locked(self):
+        """Whether this deliverable's file (and its signed copy) is withheld from the client."""
+        self.ensure_one()
+        return self.state not in RELEASED_STATES
+
+    @api.model
+    def _pbd_locked_checksums(self, checksums):
+        """Those of these file contents (``ir.attachment`` SHA-1 checksums) that are locked.
+
+        A content is locked when it is the file, or the signed copy, of a
+        deliverable whose file is locked (:meth:`_pbd_is_file_locked`): a copy
+        of it attached elsewhere (a chatter, a discussion, an email) is as
+        locked as the original.
+        """
+        checksums = {checksum for checksum in checksums if checksum}
+        if not checksums:
+            return set()
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("checksum", "in", list(checksums)),
+                    "|",
+                    "&",
+                    ("res_model", "=", self._name),
+                    ("res_field", "=", "file"),
+                    "&",
+                    ("res_model", "=", "pbd.signature.request"),
+                    ("res_field", "=", "signed_file"),
+                ]
+            )
+        )
+        locked = set()
+        for attachment in attachments:
+            if attachment.checksum not in locked and attachment._pbd_deliverable()._pbd_is_file_locked():
+                locked.add(attachment.checksum)
+        return locked
 
     def _log_download(self, user, ip_address, user_agent, file_kind="original"):
         """Record a download of the file (``original``) or of its signed copy (``signed``).
@@ -529,27 +659,6 @@ class AccountMoveDeliverable(models.Model):
                 }
             )
         )
-
-    @api.model
-    def _pbd_locked_sha256(self, digests):
-        """Those of these SHA-256 digests that are a locked deliverable's content.
-
-        The content is the deliverable's file or its signed copy (the document
-        with the signature certificate appended).
-        """
-        digests = set(digests)
-        if not digests:
-            return set()
-        locked = self.sudo().search(
-            [
-                ("state", "=", "locked"),
-                "|",
-                ("checksum", "in", list(digests)),
-                ("signature_request_ids.signed_sha256", "in", list(digests)),
-            ]
-        )
-        found = set(locked.mapped("checksum")) | set(locked.signature_request_ids.mapped("signed_sha256"))
-        return found & digests
 
     # ------------------------------------------------------------------
     # Card disputes
@@ -595,10 +704,7 @@ class AccountMoveDeliverable(models.Model):
             )
         return Markup("<ul>%s</ul>") % Markup("").join(rows)
 
-    def action_view_downloads(self):
+    def action_pbd_view_downloads(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "payment_before_document.action_account_move_deliverable_download"
-        )
-        action["domain"] = [("deliverable_id", "=", self.id)]
-        return action
+        action = self.env["ir.actions.act_window"]._for_xml_id(DOWNLOADS_ACTION)
+        return dict(action, domain=[("deliverable_id", "=", self.id)])

@@ -86,6 +86,14 @@ class IrAttachment(models.Model):
         if self._pbd_deliverable_attachments():
             raise AccessError(self.env._("Sorry, you are not allowed to access this document."))
 
+    def _pbd_deliverable(self):
+        """The deliverable whose file this attachment holds (its own, or its signature's), in sudo."""
+        self.ensure_one()
+        if self.res_model not in PROTECTED_FIELDS:
+            return self.env[DELIVERABLE_MODEL]
+        record = self.env[self.res_model].sudo().browse(self.res_id).exists()
+        return record if self.res_model == DELIVERABLE_MODEL else record.deliverable_id
+
     def _pbd_copies_of_locked_files(self):
         """Those of these attachments whose content is a locked deliverable file.
 
@@ -94,41 +102,11 @@ class IrAttachment(models.Model):
         attaches the same file to a chatter message, a discussion or an
         email: Odoo stores it once (same content, same checksum) and mints a
         token for it. Until the deliverable is released, such a copy is as
-        locked as the original (which is its own copy).
+        locked as the original (which is its own copy): see
+        :meth:`account.move.deliverable._pbd_locked_checksums`.
         """
-        if not self.ids:
-            return self.browse()
-        self.flush_model(["checksum", "res_model", "res_id", "res_field"])
-        self.env["account.move.deliverable"].flush_model(["state"])
-        self.env["pbd.signature.request"].flush_model(["deliverable_id"])
-        ids = tuple(self.ids)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT a.id
-                  FROM ir_attachment a
-                  JOIN ir_attachment f ON f.checksum = a.checksum
-                                      AND f.res_model = %s
-                                      AND f.res_field = 'file'
-                  JOIN account_move_deliverable d ON d.id = f.res_id AND d.state = 'locked'
-                 WHERE a.id IN %s
-                 UNION
-                SELECT a.id
-                  FROM ir_attachment a
-                  JOIN ir_attachment f ON f.checksum = a.checksum
-                                      AND f.res_model = %s
-                                      AND f.res_field = 'signed_file'
-                  JOIN pbd_signature_request r ON r.id = f.res_id
-                  JOIN account_move_deliverable d ON d.id = r.deliverable_id AND d.state = 'locked'
-                 WHERE a.id IN %s
-                """,
-                DELIVERABLE_MODEL,
-                ids,
-                SIGNATURE_MODEL,
-                ids,
-            )
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked = self.env[DELIVERABLE_MODEL]._pbd_locked_checksums(self.sudo().mapped("checksum"))
+        return self.filtered(lambda attachment: attachment.sudo().checksum in locked)
 
     def _pbd_locked_originals(self):
         """Those of these deliverable attachments that hold a locked deliverable's document.
@@ -137,13 +115,17 @@ class IrAttachment(models.Model):
         deliverable, or the signed copy of one. Its preview and certificate
         are not the document.
         """
-        locked = self.browse()
-        for attachment in self._pbd_deliverable_attachments().sudo():
-            record = self.env[attachment.res_model].sudo().browse(attachment.res_id).exists()
-            deliverable = record if attachment.res_model == DELIVERABLE_MODEL else record.deliverable_id
-            if attachment.res_field in ("file", "signed_file") and deliverable.state == "locked":
-                locked |= attachment
-        return locked.with_env(self.env)
+        return (
+            self._pbd_deliverable_attachments()
+            .sudo()
+            .filtered(
+                lambda attachment: (
+                    attachment.res_field in ("file", "signed_file")
+                    and attachment._pbd_deliverable()._pbd_is_file_locked()
+                )
+            )
+            .with_env(self.env)
+        )
 
     def _pbd_requester_is_internal(self):
         """Whether whoever asks for the file is a member of the firm.

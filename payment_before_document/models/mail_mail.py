@@ -1,4 +1,3 @@
-import hashlib
 import logging
 
 from odoo import models
@@ -18,13 +17,15 @@ class MailMail(models.Model):
         attachments = [att for email in emails for att in email.get("attachments") or []]
         if not attachments:
             return emails
-        digests = {hashlib.sha256(raw).hexdigest() for _name, raw, _mime in attachments}
+        checksum = self.env["ir.attachment"]._compute_checksum
         # The file or its signed copy: both hold the whole document.
-        locked = self.env["account.move.deliverable"]._pbd_locked_sha256(digests)
+        locked = self.env["account.move.deliverable"]._pbd_locked_checksums(
+            {checksum(raw) for _name, raw, _mime in attachments}
+        )
         if not locked:
             return emails
         for email in emails:
-            kept = [att for att in email["attachments"] if hashlib.sha256(att[1]).hexdigest() not in locked]
+            kept = [att for att in email["attachments"] if checksum(att[1]) not in locked]
             removed = len(email["attachments"]) - len(kept)
             if removed:
                 _logger.info(

@@ -5,6 +5,8 @@ from odoo.addons.payment_stripe import const as stripe_const, utils as stripe_ut
 from ..lib import stripe_gateway
 from .payment_transaction import RECONCILE_BATCH
 
+STRIPE_LOG_ACTION = "payment_before_document.action_pbd_stripe_event"
+
 
 class PaymentProvider(models.Model):
     _inherit = "payment.provider"
@@ -76,8 +78,5 @@ class PaymentProvider(models.Model):
 
     def action_pbd_view_stripe_log(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "payment_before_document.action_pbd_stripe_event"
-        )
-        action["domain"] = [("provider_id", "=", self.id)]
-        return action
+        action = self.env["ir.actions.act_window"]._for_xml_id(STRIPE_LOG_ACTION)
+        return dict(action, domain=[("provider_id", "=", self.id)])

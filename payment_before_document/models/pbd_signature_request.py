@@ -15,9 +15,6 @@ from ..lib import certificate, otp, phone
 _logger = logging.getLogger(__name__)
 
 CONSENT_VERSION = "2026-11"
-# Wrong codes a request accepts over its whole life, whatever the number of
-# codes: then it is locked until the firm reopens it.
-MAX_WRONG_CODES_LIFETIME = 20
 
 
 class PbdSignatureRequest(models.Model):
@@ -131,6 +128,28 @@ class PbdSignatureRequest(models.Model):
         )
         self.invalidate_recordset()
 
+    def _pbd_closed_message(self):
+        """Why this request takes no code now: signed already, or locked out by wrong codes."""
+        if self.sudo().state == "signed":
+            return self.env._("This document is already signed.")
+        return self.env._("Too many wrong codes: %s must reopen this signature.", self.company_id.name)
+
+    def _pbd_lock_open(self, event, ip_address):
+        """Lock the request, then return it (sudo) if it is open to a code, else an empty recordset.
+
+        Closed: signed already, or locked out by too many wrong codes (a
+        refusal ``event`` logged, see :meth:`_refuse`).
+        """
+        self.ensure_one()
+        self._pbd_lock()
+        request = self.sudo()
+        if request.state == "signed":
+            return request.browse()
+        if request.locked_out:
+            self._refuse(event, self._pbd_closed_message(), ip_address=ip_address, problem="locked_out")
+            return request.browse()
+        return request
+
     def _refuse(self, event, message, ip_address=None, **data):
         """Say no; logged unless this request or this address was refused too often lately."""
         log = self.env["pbd.evidence.log"]
@@ -237,18 +256,9 @@ class PbdSignatureRequest(models.Model):
     # ------------------------------------------------------------------
     def _send_code(self, signer_name, ip_address, user_agent):
         """Send a fresh code to the number on file; return (ok, message for the client)."""
-        self.ensure_one()
-        self._pbd_lock()
-        request = self.sudo()
-        if request.state == "signed":
-            return False, self.env._("This document is already signed.")
-        if request.locked_out:
-            return self._refuse(
-                "send_refused",
-                self.env._("Too many wrong codes: %s must reopen this signature.", request.company_id.name),
-                ip_address=ip_address,
-                problem="locked_out",
-            )
+        request = self._pbd_lock_open("send_refused", ip_address)
+        if not request:
+            return False, self._pbd_closed_message()
         if not (signer_name or "").strip():
             return False, self.env._("Type your full name.")
         parsed = request._pbd_phone_on_file()
@@ -340,18 +350,9 @@ class PbdSignatureRequest(models.Model):
 
     def _verify_and_sign(self, code, ip_address, user_agent):
         """Check the code and sign; return (ok, message for the client)."""
-        self.ensure_one()
-        self._pbd_lock()
-        request = self.sudo()
-        if request.state == "signed":
-            return False, self.env._("This document is already signed.")
-        if request.locked_out:
-            return self._refuse(
-                "verify_refused",
-                self.env._("Too many wrong codes: %s must reopen this signature.", request.company_id.name),
-                ip_address=ip_address,
-                problem="locked_out",
-            )
+        request = self._pbd_lock_open("verify_refused", ip_address)
+        if not request:
+            return False, self._pbd_closed_message()
         now = fields.Datetime.now()
         decision = otp.can_verify(request.code_issued_at, now, request.code_wrong_tries, request.code_used)
         if not decision.allowed:
@@ -374,12 +375,10 @@ class PbdSignatureRequest(models.Model):
             left = otp.MAX_WRONG_TRIES - request.code_wrong_tries
             log = self.env["pbd.evidence.log"]
             log._append(self, "code_wrong", ip_address=ip_address, tries=request.code_wrong_tries)
-            if request.wrong_codes_total >= MAX_WRONG_CODES_LIFETIME:
+            if otp.is_locked_out(request.wrong_codes_total):
                 request.locked_out = True
                 log._append(self, "locked_out", wrong_codes=request.wrong_codes_total)
-                return False, self.env._(
-                    "Too many wrong codes: %s must reopen this signature.", request.company_id.name
-                )
+                return False, self._pbd_closed_message()
             if current_sha256 != request.document_sha256:
                 return False, self.env._("The document changed since the code was sent: ask for a new code.")
             return False, self.env._("Wrong code. %s tries left.", max(left, 0))

@@ -2,6 +2,8 @@
 
 - :class:`PbdTestMixin` builds a portal client with invoices and deliverables,
   pays, unpays and reverses invoices the way the accountant would;
+- :class:`PbdRealCursorMixin` is the scene of the tests that commit (races
+  between real connections), with the clean-up of what they made;
 - :func:`make_pdf` and friends make real PDFs (readable, encrypted, corrupt).
 """
 
@@ -13,7 +15,9 @@ import itertools
 
 from pypdf import PdfWriter
 
-from odoo import Command, fields
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.tests import get_db_name
 from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon, AccountTestInvoicingHttpCommon
@@ -331,3 +335,67 @@ class PbdHttpTestCommon(PbdTestMixin, AccountTestInvoicingHttpCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls._pbd_setup()
+
+
+class PbdRealCursorMixin:
+    """For tests that commit: each side of a race needs a connection of its own.
+
+    As two Odoo workers have: :meth:`_env` is an environment on a cursor of
+    its own, committed at the end of the block. What a test commits is
+    recorded in ``created`` (ids by model) and removed when the class is
+    done: first what the class itself made on the invoices
+    (:meth:`_pbd_clean_up`, to override), then the invoices and partners.
+    """
+
+    @classmethod
+    def _pbd_real_cursor_setup(cls, *models):
+        """Open the registry for this class and the HTTP server's threads (as ``HttpCase`` does)."""
+        cls.registry = Registry(get_db_name())
+        cls.classPatch(Registry, "_lock", DummyRLock())
+        cls.created = {model: [] for model in ("account.move", "res.partner", *models)}
+        cls.addClassCleanup(cls._pbd_remove_what_was_created)
+
+    @classmethod
+    @contextmanager
+    def _env(cls):
+        """An environment on a connection of its own, committed at the end."""
+        with cls.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+    @classmethod
+    def _pbd_clean_up(cls, env):
+        """Remove what hangs on the created invoices, and put settings back (override)."""
+
+    @classmethod
+    def _pbd_remove_what_was_created(cls):
+        with cls._env() as env:
+            cls._pbd_clean_up(env)
+            invoices = env["account.move"].browse(cls.created["account.move"]).exists()
+            invoices.button_draft()
+            invoices.with_context(force_delete=True).unlink()
+            env["res.partner"].browse(cls.created["res.partner"]).exists().unlink()
+
+    def _pbd_committed_invoice(self, env, partner, **deliverable_values):
+        """A posted invoice of 900 for ``partner``, with one PDF deliverable "Report"; both recorded."""
+        invoice = env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Study", "quantity": 1, "price_unit": 900.0, "tax_ids": []})
+                ],
+            }
+        )
+        env["account.move.deliverable"].create(
+            {
+                "move_id": invoice.id,
+                "name": "Report",
+                "file": b64(make_pdf(1)),
+                "file_name": "report.pdf",
+                **deliverable_values,
+            }
+        )
+        invoice.action_post()
+        self.created["res.partner"].append(partner.id)
+        self.created["account.move"].append(invoice.id)
+        return invoice

@@ -1,16 +1,18 @@
 """Fake HTTP transport for the Twilio and Stripe libraries.
 
-Both libraries send their requests through a ``requests.Session``: Twilio's
-``TwilioHttpClient`` keeps one in ``.session``, Stripe's ``RequestsClient``
-takes one as ``session=``. :class:`FakeHttpSession` replaces only the final
-``send``: the libraries build, sign, encode and parse for real, and the test
-sees every request they made. Nothing leaves the machine.
+Odoo blocks outgoing HTTP in tests and hands each request to the test's
+``_request_handler`` (see ``common.py``): requests to Twilio and Stripe are
+answered there by a :class:`FakeHttpSession`, which replaces only the final
+``send``: the libraries and Odoo's own code build, sign, encode and parse for
+real, and the test sees every request they made. Nothing leaves the machine.
 
     session = FakeHttpSession()
-    session.add(r"POST https://api\\.twilio\\.com/.*/Messages\\.json", twilio_message())
-    client = twilio_client(session)          # a real twilio.rest.Client
-    client.messages.create(to=..., from_=..., body=...)
+    session.add(TWILIO_MESSAGES, twilio_message_responder())
+    ...                                      # the code under test sends an SMS
     session.calls[-1].form["Body"]           # what Twilio would have received
+
+There is no test of these fakes on their own: they are exercised by the tests
+of the code that calls Twilio and Stripe.
 """
 
 from dataclasses import dataclass
@@ -102,22 +104,6 @@ class FakeHttpSession(requests.Session):
 TWILIO_MESSAGES = r"POST https://api\.twilio\.com/2010-04-01/Accounts/\w+/Messages\.json"
 
 
-def twilio_http_client(session):
-    """The library's own ``TwilioHttpClient``, sending through ``session``."""
-    from twilio.http.http_client import TwilioHttpClient  # noqa: PLC0415
-
-    http_client = TwilioHttpClient()
-    http_client.session = session
-    return http_client
-
-
-def twilio_client(session, account_sid="AC" + "0" * 32, auth_token="test-token"):
-    """A real ``twilio.rest.Client`` whose HTTP goes to ``session``."""
-    from twilio.rest import Client  # noqa: PLC0415
-
-    return Client(account_sid, auth_token, http_client=twilio_http_client(session))
-
-
 def twilio_message_responder(status="queued", sid_prefix="SM"):
     """Answer a Messages.json POST as Twilio does (201 with the message)."""
     counter = {"n": 0}
@@ -147,15 +133,6 @@ def twilio_error(code=21211, message="The 'To' number is not a valid phone numbe
 # Stripe
 # ----------------------------------------------------------------------
 STRIPE_PAYMENT_INTENT = r"GET https://api\.stripe\.com/v1/payment_intents/(\w+)(\?.*)?"
-
-
-def stripe_client(session, api_key="sk_test_fake"):
-    """A real ``stripe.StripeClient`` whose HTTP goes to ``session``."""
-    import stripe  # noqa: PLC0415
-
-    return stripe.StripeClient(
-        api_key, http_client=stripe.RequestsClient(session=session), max_network_retries=0
-    )
 
 
 def stripe_payment_intent(

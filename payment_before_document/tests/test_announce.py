@@ -1,6 +1,6 @@
 """The announcement wizard, in English and in French."""
 
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from .common import PbdTestCommon
@@ -25,9 +25,7 @@ class TestAnnounce(PbdTestCommon):
 
     def _wizard(self, partners, **values):
         form = Form(
-            self.env["res.partner.access.announce"].with_context(
-                active_model="res.partner", active_ids=partners.ids
-            )
+            self.env["pbd.access.announce"].with_context(active_model="res.partner", active_ids=partners.ids)
         )
         for name, value in values.items():
             setattr(form, name, value)
@@ -61,5 +59,5 @@ class TestAnnounce(PbdTestCommon):
         self.assertIn("03/31/2027", self._last_message(self.english).body)
 
     def test_transition_needs_a_future_end_date(self):
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(ValidationError, "Choose an end date for the transition"):
             self._wizard(self.english, offer_transition=True, transition_until="2020-01-01")

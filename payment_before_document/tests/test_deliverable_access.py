@@ -93,6 +93,9 @@ class TestDeliverableAccess(PbdHttpTestCommon):
         self.assertIsFile(self._get(self.released._get_download_url(self.invoice_paid.access_token)))
         response = self._get(self.locked._get_download_url(self.invoice_locked.access_token))
         self.assertEqual(response.status_code, 303)
+        self.assertIn(
+            self.invoice_locked._get_pbd_documents_url(), response.headers["Location"], "back to pay"
+        )
         self.assertNoFile(response)
         # One invoice's token does not open another invoice's documents.
         self.assertNoFile(self._get(self.released._get_download_url(self.invoice_locked.access_token)))
@@ -101,6 +104,7 @@ class TestDeliverableAccess(PbdHttpTestCommon):
         self.authenticate("pbd_client", "pbd_client")
         response = self._get("/my/documents/999999999/download")
         self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith("/my"), "refused, to /my")
 
     def test_preview_of_locked_pdf_is_watermarked_first_page_only(self):
         self.authenticate("pbd_client", "pbd_client")
@@ -234,14 +238,17 @@ class TestDeliverableAccessMore(PbdHttpTestCommon):
 
     def test_invoice_report_route_does_not_carry_the_deliverable(self):
         invoice = self._pbd_invoice()
+        self._pbd_pay(invoice)
+        download_path = f"/my/documents/{invoice.pbd_deliverable_ids.id}/download"
         self.authenticate("pbd_client", "pbd_client")
+        self.assertIn(download_path, self.url_open(invoice.get_portal_url()).text, "control: invoice page")
         response = self.url_open(f"{invoice.get_portal_url(report_type='pdf')}&download=true")
         self.assertEqual(response.status_code, 200)
         # (In test mode Odoo renders reports as HTML instead of calling wkhtmltopdf.)
         self.assertIn(invoice.name.encode(), response.content, "the invoice itself is served")
         self.assertNotIn(self.pdf_bytes, response.content)
         html = self.url_open(invoice.get_portal_url(report_type="html")).text
-        self.assertNotIn(f"/my/documents/{invoice.pbd_deliverable_ids.id}/download", html)
+        self.assertNotIn(download_path, html)
 
     def test_share_link_is_not_payment(self):
         invoice = self._pbd_invoice()
@@ -258,6 +265,9 @@ class TestDeliverableAccessMore(PbdHttpTestCommon):
         self.assertIn(deliverable.name, page, "the shared invoice page shows the document, locked")
         response = self.url_open(deliverable._get_download_url(token), allow_redirects=False)
         self.assertEqual(response.status_code, 303)
+        self.assertIn(
+            invoice._get_pbd_documents_url(), response.headers["Location"], "back to the invoice to pay"
+        )
         self.assertNotIn(self.pdf_bytes, response.content)
 
     def test_my_documents_pagination(self):

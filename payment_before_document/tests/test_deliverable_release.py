@@ -48,6 +48,8 @@ class TestDeliverableRelease(PbdTestCommon):
         self._pbd_pay(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(set(invoice.pbd_deliverable_ids.mapped("state")), {"released"})
+        # The job is woken where the new state is written (the commit's flush in production).
+        self.env.flush_all()
         self.assertEqual(
             self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
             triggers + 1,

@@ -245,6 +245,8 @@ class TestInvoiceEmailMentionsDocuments(PbdTestCommon):
         self.assertTrue(message, "the email sent carries the notice")
 
     def test_no_notice_once_paid_or_without_locked_documents(self):
+        unpaid = self._pbd_invoice(amount=500.0)
+        self.assertIn("o_pbd_invoice_mail_notice", self._send(unpaid).mail_body, "control: unpaid, locked")
         paid = self._pbd_invoice(amount=500.0)
         self._pbd_pay(paid)
         self.assertNotIn("o_pbd_invoice_mail_notice", self._send(paid).mail_body)
@@ -266,7 +268,7 @@ class TestInvoiceEmailMentionsDocuments(PbdTestCommon):
             {"name": "Bernard Conseil", "is_company": True, "email": "bernard@example.com"}
         )
         wizard = (
-            self.env["res.partner.access.announce"]
+            self.env["pbd.access.announce"]
             .with_context(active_model="res.partner", active_ids=client.ids)
             .with_company(self.company)
             .create({"grant_portal_access": True})

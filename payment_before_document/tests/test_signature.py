@@ -235,9 +235,15 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
         ):
             response = self.url_open(url, allow_redirects=False)
             self.assertEqual(response.status_code, 303, url)
+            self.assertTrue(response.headers["Location"].endswith("/my"), f"{url}: refused, to /my")
         self.authenticate(None, None)
         response = self.url_open(self.deliverable._get_sign_url("wrong-token"), allow_redirects=False)
         self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith("/my"), "a wrong token is refused, to /my")
+        # Positive control: the invoice's own token opens the signing page.
+        page = self.url_open(self.deliverable._get_sign_url(self.invoice._portal_ensure_token()))
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_pbd_sign_code_form", page.text)
 
     def test_evidence_log_is_append_only_and_verified(self):
         with self._twilio() as session:
@@ -245,11 +251,12 @@ class TestSignature(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommon):
         self._confirm(self._code(session))
         rows = self._request().evidence_ids
         for env in (self.env, self.env(su=True)):
-            with self.assertRaises(UserError):
+            with self.assertRaisesRegex(UserError, "The evidence log cannot be modified"):
                 rows.with_env(env).write({"payload": "{}"})
-            with self.assertRaises(UserError):
+            # Refused by the access rights first, and by the model even to the superuser.
+            with self.assertRaisesRegex(UserError, "not allowed to delete|evidence log cannot be deleted"):
                 rows.with_env(env).unlink()
-            with self.assertRaises(UserError):
+            with self.assertRaisesRegex(UserError, "Evidence is only recorded by the signature process"):
                 env["pbd.evidence.log"].create({"request_id": rows[0].request_id.id, "event": "signed"})
         self.assertEqual(self.env["pbd.evidence.log"].action_verify_chain()["params"]["type"], "success")
         # Someone edits a row behind the ORM's back: the chain says which one.

@@ -54,10 +54,10 @@ class TestSignatureAttacks(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommo
     def _post(self, what, deliverable=None, **data):
         deliverable = deliverable or self.deliverable
         response = self.url_open(
-            f"/my/documents/{deliverable.id}/sign/{what}",
+            deliverable._get_sign_step_url(what),
             data={"csrf_token": self._csrf(deliverable), "access_token": self.token, **data},
         )
-        self.env.invalidate_all()
+        self.env.invalidate_all()  # the request wrote through its own environment: read again
         return response
 
     @staticmethod

@@ -1,37 +1,33 @@
 """The evidence log and the sending limits on real, concurrent connections.
 
-Like ``test_stripe_concurrency``, these commit: each side of a race needs a
-connection of its own. What the tests create is removed at the end (the
-evidence rows with SQL: the ORM never deletes them), and the company's chain
-head is put back where it was.
+Like ``test_stripe_concurrency``, these commit (``PbdRealCursorMixin``): each
+side of a race needs a connection of its own. What the tests create is removed
+at the end (the evidence rows with SQL: the ORM never deletes them), and the
+company's chain head is put back where it was.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 import re
 
 import requests
 
 import odoo
-from odoo import SUPERUSER_ID, Command, api
-from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo import SUPERUSER_ID, api
+from odoo.tests import BaseCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from . import fake_transport as ft
-from .common import PbdTwilioMixin, b64, make_pdf
+from .common import PbdRealCursorMixin, PbdTwilioMixin
 
 QUIET = ("odoo.sql_db", "odoo.service.model", "odoo.http")
 
 
 @tagged("post_install", "-at_install")
-class TestSignatureConcurrency(PbdTwilioMixin, BaseCase):
+class TestSignatureConcurrency(PbdRealCursorMixin, PbdTwilioMixin, BaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.classPatch(Registry, "_lock", DummyRLock())
-        cls.created = {"account.move": [], "res.partner": [], "request": []}
+        cls._pbd_real_cursor_setup("request")
         with cls._env() as env:
             company = env.ref("base.main_company")
             cls.company_id = company.id
@@ -47,67 +43,37 @@ class TestSignatureConcurrency(PbdTwilioMixin, BaseCase):
             )
             cls.saved_head = env.cr.fetchone()
         cls.env = None
-        cls.addClassCleanup(cls._remove_what_was_created)
 
     @classmethod
-    @contextmanager
-    def _env(cls):
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
-
-    @classmethod
-    def _remove_what_was_created(cls):
-        with cls._env() as env:
-            requests_ids = tuple(cls.created["request"]) or (0,)
-            env.cr.execute(SQL("DELETE FROM pbd_evidence_log WHERE request_id IN %s", requests_ids))
-            env.cr.execute(SQL("DELETE FROM pbd_signature_request WHERE id IN %s", requests_ids))
-            if cls.saved_head:
-                env.cr.execute(
-                    SQL(
-                        "UPDATE pbd_evidence_head SET row_hash = %s, row_id = %s WHERE company_id = %s",
-                        *cls.saved_head,
-                        cls.company_id,
-                    )
+    def _pbd_clean_up(cls, env):
+        requests_ids = tuple(cls.created["request"]) or (0,)
+        env.cr.execute(SQL("DELETE FROM pbd_evidence_log WHERE request_id IN %s", requests_ids))
+        env.cr.execute(SQL("DELETE FROM pbd_signature_request WHERE id IN %s", requests_ids))
+        if cls.saved_head:
+            env.cr.execute(
+                SQL(
+                    "UPDATE pbd_evidence_head SET row_hash = %s, row_id = %s WHERE company_id = %s",
+                    *cls.saved_head,
+                    cls.company_id,
                 )
-            else:
-                env.cr.execute(SQL("DELETE FROM pbd_evidence_head WHERE company_id = %s", cls.company_id))
-            invoices = env["account.move"].browse(cls.created["account.move"]).exists()
-            invoices.button_draft()
-            invoices.with_context(force_delete=True).unlink()
-            env["res.partner"].browse(cls.created["res.partner"]).exists().unlink()
-            company = env["res.company"].browse(cls.company_id)
-            company.sms_twilio_number_ids.filtered(lambda n: n.id not in cls.saved_numbers).unlink()
-            company.write(cls.saved_twilio)
+            )
+        else:
+            env.cr.execute(SQL("DELETE FROM pbd_evidence_head WHERE company_id = %s", cls.company_id))
+        company = env["res.company"].browse(cls.company_id)
+        company.sms_twilio_number_ids.filtered(lambda n: n.id not in cls.saved_numbers).unlink()
+        company.write(cls.saved_twilio)
 
     def _signable(self, name, with_request=True):
-        """A committed, paid-up deliverable to sign, its signer with a mobile on file, and its request."""
+        """A committed document to sign before payment, its signer's mobile on file, and its request."""
         with self._env() as env:
             partner = env["res.partner"].create(
                 {"name": name, "mobile": "+33 6 12 34 56 78", "country_id": env.ref("base.fr").id}
             )
-            invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_line_ids": [
-                        Command.create({"name": "Study", "quantity": 1, "price_unit": 900.0, "tax_ids": []})
-                    ],
-                }
+            invoice = self._pbd_committed_invoice(
+                env, partner, signature_requirement="approve", signature_timing="before_payment"
             )
-            deliverable = env["account.move.deliverable"].create(
-                {
-                    "move_id": invoice.id,
-                    "name": "Report",
-                    "file": b64(make_pdf(1)),
-                    "file_name": "report.pdf",
-                    "signature_requirement": "approve",
-                    "signature_timing": "before_payment",
-                }
-            )
-            invoice.action_post()
+            deliverable = invoice.pbd_deliverable_ids
             token = invoice._portal_ensure_token()
-            self.created["res.partner"].append(partner.id)
-            self.created["account.move"].append(invoice.id)
             if not with_request:
                 return deliverable.id, None, token
             request = env["pbd.signature.request"]._get_or_create(deliverable, partner)

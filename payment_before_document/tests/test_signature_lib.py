@@ -52,6 +52,10 @@ class TestOtp(BaseCase):
         self.assertEqual(otp.can_verify(now, now, 0, True).reason, "used")
         self.assertEqual(otp.can_verify(None, now, 0, False).reason, "no_code")
 
+    def test_lifetime_cap_of_wrong_codes(self):
+        self.assertFalse(otp.is_locked_out(19))
+        self.assertTrue(otp.is_locked_out(20))
+
 
 @tagged("post_install", "-at_install")
 class TestPhone(BaseCase):

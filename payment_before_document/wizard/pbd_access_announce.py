@@ -1,15 +1,15 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 _logger = logging.getLogger(__name__)
 
 
-class ResPartnerAccessAnnounce(models.TransientModel):
+class PbdAccessAnnounce(models.TransientModel):
     """Tell existing clients that documents now come after payment."""
 
-    _name = "res.partner.access.announce"
+    _name = "pbd.access.announce"
     _description = "Announce Payment Before Access"
 
     partner_ids = fields.Many2many(
@@ -59,7 +59,7 @@ class ResPartnerAccessAnnounce(models.TransientModel):
         today = fields.Date.context_today(self)
         for wizard in self:
             if wizard.offer_transition and (not wizard.transition_until or wizard.transition_until < today):
-                raise UserError(self.env._("Choose an end date for the transition, today or later."))
+                raise ValidationError(self.env._("Choose an end date for the transition, today or later."))
 
     def action_send(self):
         self.ensure_one()
