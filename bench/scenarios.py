@@ -232,6 +232,7 @@ __all__ = ["SCENARIOS", "STANDALONE", "Measure"]
 
 FOLLOWUP_CLIENTS = int(os.environ.get("PBD_BENCH_FOLLOWUP_CLIENTS", "2000"))
 FOLLOWUP_INVOICES_EACH = 5
+FOLLOWUP_SMALL = 250  # the small run of the flatness measure (queries per client)
 BENCH_LEVELS = ((7, "friendly"), (20, "firm"), (35, "formal_notice"))
 
 
@@ -312,7 +313,9 @@ def _bench_levels(env, company):
 def followup_run(lib):
     """The daily run over 10,000 overdue invoices of 2,000 clients, every email
     queued, against OCA account_credit_control computing its lines and
-    queuing its emails for the same invoices (both rolled back)."""
+    queuing its emails for the same invoices (both rolled back). The same run
+    for 250 of the clients gives the queries per client at both sizes: they
+    must stay flat."""
     from . import oca_credit_control  # noqa: PLC0415
 
     with lib.env_cursor() as env:
@@ -341,15 +344,31 @@ def followup_run(lib):
             counts["oca_lines"] = result["lines"]
             env.cr.rollback()
 
+    def ours_small():
+        """The same run for the first FOLLOWUP_SMALL clients: queries per client must stay flat."""
+        with lib.env_cursor() as env:
+            small = env["res.partner"].browse(partners[:FOLLOWUP_SMALL].ids)
+            mails_before = env["mail.mail"].search_count([])
+            env["pbd.followup.run"]._run_for_partners(small)
+            env.flush_all()
+            counts["small_mails"] = env["mail.mail"].search_count([]) - mails_before
+            env.cr.rollback()
+
+    small_measure = measure(ours_small, repeat=1, warmup=0, trace_memory=False)
     ours_measure = measure(ours, repeat=1, warmup=0, trace_memory=False)
     anchor = measure(theirs, repeat=1, warmup=0, trace_memory=False)
     if counts["ours_mails"] != len(partners):
         raise RuntimeError(f"our run queued {counts['ours_mails']} emails for {len(partners)} clients")
+    small_count = min(FOLLOWUP_SMALL, len(partners))
+    if counts["small_mails"] != small_count:
+        raise RuntimeError(f"our run queued {counts['small_mails']} emails for {small_count} clients")
     ours_measure.extra = {
         "clients": len(partners),
         "invoices": invoice_count,
         "emails": counts["ours_mails"],
         "queries_per_client": f"{ours_measure.queries / len(partners):.1f}",
+        f"queries_per_client_{small_count}": f"{small_measure.queries / small_count:.1f}",
+        f"time_s_{small_count}": f"{small_measure.time_s:.2f}",
         "oca_emails": counts["oca_mails"],
         "oca_lines": counts["oca_lines"],
     }

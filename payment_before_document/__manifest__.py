@@ -1,12 +1,13 @@
 {
     "name": "Payment Before Document",
     "summary": "Deliverables unlocked on the customer portal once the invoice is paid",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/payment-before-document/payment_before_document",
     "author": "Payment Before Document developers",
     "maintainers": ["payment-before-document"],
     "license": "AGPL-3",
+    "development_status": "Beta",
     "depends": ["account_payment", "payment_stripe", "portal", "sms", "sms_twilio", "phone_validation"],
     "external_dependencies": {
         "python": ["stripe", "pypdf", "pypdfium2", "phonenumbers", "twilio"],
@@ -28,7 +29,7 @@
         "views/invoice_mail_templates.xml",
         "views/portal_sign_templates.xml",
         "views/how_it_works_templates.xml",
-        "views/res_partner_access_announce_views.xml",
+        "views/pbd_access_announce_views.xml",
         "views/pbd_followup_level_views.xml",
         "views/pbd_followup_history_views.xml",
         "views/pbd_followup_call_outcome_views.xml",

@@ -5,9 +5,11 @@ from . import account_move_send
 from . import ir_attachment
 from . import ir_cron
 from . import mail_mail
+from . import mail_render_mixin
 from . import pbd_followup_level
 from . import pbd_followup_history
 from . import pbd_followup_run
+from . import pbd_followup_statement
 from . import pbd_evidence_head
 from . import pbd_evidence_log
 from . import pbd_signature_request

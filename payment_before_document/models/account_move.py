@@ -1,16 +1,19 @@
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, datetime
 import logging
 import uuid
 
 from markupsafe import Markup
-from psycopg2.extras import execute_values
+from psycopg2 import errors as pgerrors
 
 from odoo import api, fields, models
-from odoo.tools import float_compare, format_amount, formatLang
+from odoo.tools import SQL, float_compare, format_amount, formatLang, split_every
 
 from odoo.addons.payment import utils as payment_utils
 
 _logger = logging.getLogger(__name__)
+# Errors of a row another transaction changed or holds: try again later, nothing is wrong.
+CONCURRENCY_ERRORS = (pgerrors.SerializationFailure, pgerrors.LockNotAvailable, pgerrors.DeadlockDetected)
 
 
 class AccountMove(models.Model):
@@ -70,6 +73,12 @@ class AccountMove(models.Model):
         help="When the next follow-up level applies to this invoice.",
         groups="base.group_user",
     )
+    pbd_followup_open = fields.Boolean(
+        string="Under follow-up",
+        compute="_compute_pbd_followup_open",
+        help="An open invoice under follow-up: posted, not fully paid.",
+        groups="base.group_user",
+    )
     pbd_dispute = fields.Boolean(
         string="Disputed",
         copy=False,
@@ -89,6 +98,68 @@ class AccountMove(models.Model):
         groups="base.group_user",
     )
 
+    # ------------------------------------------------------------------
+    # Follow-up: which invoices are under follow-up (the rules live here
+    # once; the ladder of levels lives on pbd.followup.level)
+    # ------------------------------------------------------------------
+    @api.model
+    def _pbd_open_invoice_domain(self, company_ids=None):
+        """An open invoice under follow-up: a posted customer invoice not fully paid.
+
+        Used by the run, the client's follow-up status, the recomputation of
+        next dates when levels change and the call-outcome wizard.
+        ``company_ids``: the allowed companies by default, ``False`` for no
+        company condition (a view's domain).
+        """
+        domain = [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        if company_ids is not False:
+            domain.append(("company_id", "in", company_ids or self.env.companies.ids))
+        return domain
+
+    @api.model
+    def _pbd_followup_candidate_domain(self, on_date, company_ids=None):
+        """The invoices a follow-up may act on ``on_date``: open, due for their next level by
+        the stored date (a lower bound, see :meth:`_pbd_followup_due`), not disputed, of a
+        client neither excluded nor paused by a promise to pay still running."""
+        return self._pbd_open_invoice_domain(company_ids) + [
+            ("pbd_followup_next_date", "<=", on_date),
+            ("pbd_dispute", "=", False),
+            ("commercial_partner_id.pbd_followup_excluded", "=", False),
+            "|",
+            ("commercial_partner_id.pbd_promise_date", "=", False),
+            ("commercial_partner_id.pbd_promise_date", "<", on_date),
+        ]
+
+    @api.model
+    def _pbd_followup_due(self, on_date, company_ids=None, partners=None):
+        """ "Action needed", defined once: ``{client: {move id: level}}`` due on ``on_date``.
+
+        The invoices of :meth:`_pbd_followup_candidate_domain` whose next level
+        applies on that date (the ladder decides, late invoices skip the
+        courtesy reminder). The run sends exactly this; the client's status
+        and its search say "Action needed" for exactly these clients.
+        """
+        domain = self._pbd_followup_candidate_domain(on_date, company_ids)
+        if partners is not None:
+            domain.append(("commercial_partner_id", "in", partners.commercial_partner_id.ids))
+        moves = self.search(domain, order="invoice_date_due, id")
+        applicable = self.env["pbd.followup.level"]._pbd_applicable(moves, on_date)
+        due = defaultdict(dict)
+        for move in moves:
+            if move.id in applicable:
+                due[move.commercial_partner_id][move.id] = applicable[move.id]
+        return due
+
+    @api.depends("move_type", "state", "payment_state")
+    def _compute_pbd_followup_open(self):
+        followed = self.filtered_domain(self._pbd_open_invoice_domain(False))
+        for move in self:
+            move.pbd_followup_open = move in followed
+
     @api.depends(
         "move_type",
         "state",
@@ -99,65 +170,10 @@ class AccountMove(models.Model):
         "company_id",
     )
     def _compute_pbd_followup_next_date(self):
-        levels_by_company = {}
+        followed = self.filtered_domain(self._pbd_open_invoice_domain(False)).filtered("invoice_date_due")
+        plans = self.env["pbd.followup.level"]._pbd_plans(followed)
         for move in self:
-            if not move._pbd_is_followed_up():
-                move.pbd_followup_next_date = False
-                continue
-            company = move.company_id
-            if company.id not in levels_by_company:
-                levels_by_company[company.id] = self.env["pbd.followup.level"]._levels_for(company)
-            _level, next_date = move._pbd_followup_plan(levels_by_company[company.id])
-            move.pbd_followup_next_date = next_date
-
-    def _pbd_is_followed_up(self):
-        self.ensure_one()
-        return (
-            self.move_type == "out_invoice"
-            and self.state == "posted"
-            and self.payment_state in ("not_paid", "partial")
-            and bool(self.invoice_date_due)
-        )
-
-    @staticmethod
-    def _pbd_level_key(level):
-        return (level.delay, level.sequence, level.id)
-
-    def _pbd_followup_plan(self, levels, on_date=None):
-        """The one level this invoice may get next, and the first day it may get it.
-
-        Levels advance one at a time: the level after the one the invoice
-        reached, no sooner than its delay after the due date and its minimum
-        gap after the previous level. An invoice that never had a level (an
-        old overdue invoice when the add-on is adopted) starts at the first
-        reminder: reminders meant for before the due date are skipped once it
-        is late (on ``on_date``), and a formal notice is never its first message.
-        """
-        self.ensure_one()
-        current = self.pbd_followup_level_id
-        late = bool(on_date and self.invoice_date_due and on_date > self.invoice_date_due)
-        for level in levels:
-            if current and self._pbd_level_key(level) <= self._pbd_level_key(current):
-                continue
-            if not current and level.is_formal_notice:
-                break
-            if level.delay < 0 and (late or (current and current.delay >= 0)):
-                continue
-            next_date = self.invoice_date_due + timedelta(days=level.delay)
-            if current and self.pbd_followup_date:
-                next_date = max(next_date, self.pbd_followup_date + timedelta(days=level.min_gap_days))
-            return level, next_date
-        return levels.browse(), False
-
-    def _pbd_next_level(self, levels, on_date=None):
-        """The level this invoice may get next (see :meth:`_pbd_followup_plan`)."""
-        return self._pbd_followup_plan(levels, on_date)[0]
-
-    def _pbd_applicable_level(self, levels, on_date):
-        """The level due on ``on_date`` for this invoice: only ever the next one."""
-        self.ensure_one()
-        level, next_date = self._pbd_followup_plan(levels, on_date)
-        return level if level and next_date <= on_date else levels.browse()
+            move.pbd_followup_next_date = plans[move.id][1] if move.id in plans else False
 
     def _pbd_bookkeeping_env(self):
         """For writing follow-up bookkeeping fields on posted invoices.
@@ -178,12 +194,15 @@ class AccountMove(models.Model):
         missing = self.filtered(lambda move: not move.access_token)
         if not missing:
             return
-        execute_values(
-            self.env.cr._obj,
-            "UPDATE account_move SET access_token = data.token"
-            " FROM (VALUES %s) AS data(id, token) WHERE account_move.id = data.id",
-            [(move.id, str(uuid.uuid4())) for move in missing],
-        )
+        for batch in split_every(1000, missing.ids):
+            values = SQL(", ").join(SQL("(%s, %s)", move_id, str(uuid.uuid4())) for move_id in batch)
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE account_move SET access_token = data.token"
+                    " FROM (VALUES %s) AS data(id, token) WHERE account_move.id = data.id",
+                    values,
+                )
+            )
         missing.invalidate_recordset(["access_token"])
 
     def action_pbd_followup_send(self):
@@ -194,7 +213,7 @@ class AccountMove(models.Model):
     def _compute_pbd_deliverable_count(self):
         for move in self:
             move.pbd_deliverable_count = len(move.pbd_deliverable_ids)
-            move.pbd_locked_count = len(move.pbd_deliverable_ids.filtered(lambda d: d.state == "locked"))
+            move.pbd_locked_count = len(move.pbd_deliverable_ids.filtered(lambda d: d._pbd_is_file_locked()))
 
     def _compute_pbd_upload_ids(self):
         self.pbd_upload_ids = False
@@ -254,7 +273,8 @@ class AccountMove(models.Model):
 
         Returns True when the email was queued for the client. When none could
         be (no valid address, no template), the accountant gets an activity to
-        tell the client another way, and False is returned.
+        tell the client another way, and False is returned. None: the invoice
+        was being changed by another transaction, nothing was done (try again).
         """
         self.ensure_one()
         template = self.company_id._pbd_release_template()
@@ -268,6 +288,12 @@ class AccountMove(models.Model):
                         subtype_xmlid="mail.mt_comment",
                         partner_ids=partner.ids,
                     )
+            # Another transaction changed the invoice meanwhile (a payment, the
+            # client's portal, another server's job): not the template's fault.
+            # Nothing is recorded; the job tells the client on its next run.
+            except CONCURRENCY_ERRORS:
+                _logger.info("Documents available email of %s: invoice busy, sent on the next run", self.name)
+                return None
             # An edited template may fail to render: the accountant is told instead.
             except Exception:  # pylint: disable=broad-exception-caught
                 _logger.exception("Documents available email of %s could not be prepared", self.name)
@@ -355,7 +381,7 @@ class AccountMove(models.Model):
     def action_view_pbd_deliverables(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "payment_before_document.action_account_move_deliverable"
+            "payment_before_document.account_move_deliverable_action"
         )
         action["domain"] = [("move_id", "=", self.id)]
         action["context"] = {"default_move_id": self.id}
@@ -373,13 +399,13 @@ class AccountMove(models.Model):
         values = super()._get_invoice_portal_extra_values(custom_amount=custom_amount)
         deliverables = self._pbd_portal_deliverables()
         values["pbd_document_count"] = len(deliverables)
-        values["pbd_locked_document_count"] = len(deliverables.filtered(lambda d: d.state == "locked"))
+        values["pbd_locked_document_count"] = len(deliverables.filtered(lambda d: d._pbd_is_file_locked()))
         return values
 
     def _pbd_invoice_mail_notice(self, lang=None):
         """The paragraph Odoo's invoice email gets while documents wait for the payment, or ``""``."""
         self.ensure_one()
-        locked = self._pbd_portal_deliverables().filtered(lambda d: d.state == "locked")
+        locked = self._pbd_portal_deliverables().filtered(lambda d: d._pbd_is_file_locked())
         if not locked or self.state != "posted" or self.payment_state not in ("not_paid", "partial"):
             return ""
         return (
@@ -425,7 +451,7 @@ class AccountMove(models.Model):
             "Central Bank plus %(points)s points) from the day after the due date, and a flat collection fee "
             "of %(fee)s per invoice paid late (French Commercial Code, articles L441-10 and D441-5).",
             rate=formatLang(self.env, float(company._pbd_penalty_rate())),
-            points=formatLang(self.env, company.pbd_penalty_margin, digits=0),
+            points=company._pbd_margin_display(),
             fee=format_amount(self.env, company.pbd_flat_fee, company.currency_id),
         )
         if term.early_discount and term.discount_percentage:

@@ -82,11 +82,19 @@ class PbdFollowupHistory(models.Model):
         png = self.env["ir.actions.report"].barcode("QR", url, width=240, height=240)
         return "data:image/png;base64," + base64.b64encode(png).decode()
 
+    def _pbd_staff_rows(self):
+        """These rows by the language of their company, which what a job writes on them is in."""
+        for lang, rows in self.grouped(lambda row: row.company_id.partner_id.lang or "").items():
+            yield rows.with_context(lang=lang or self.env.lang)
+
     @api.model
     def _pbd_sync_mail_state(self, mails):
         """Each history row of these emails takes the email's real state."""
-        rows = self.sudo().search([("mail_id", "in", mails.ids)])
-        for row in rows:
+        for rows in self.sudo().search([("mail_id", "in", mails.ids)])._pbd_staff_rows():
+            rows._pbd_sync_mail_state_rows()
+
+    def _pbd_sync_mail_state_rows(self):
+        for row in self:
             mail = row.mail_id
             if mail.state in ("sent", "received"):
                 row.write({"state": "sent", "error": False, "result": self.env._("Sent")})
@@ -101,8 +109,8 @@ class PbdFollowupHistory(models.Model):
     @api.model
     def _pbd_mark_bounced(self, messages, reason=""):
         """The emails of these messages bounced: their history rows say so, with the reason."""
-        rows = self.sudo().search([("mail_id.mail_message_id", "in", messages.ids)])
-        rows.write({"state": "bounced", "error": (reason or self.env._("The email bounced."))[:250]})
+        for rows in self.sudo().search([("mail_id.mail_message_id", "in", messages.ids)])._pbd_staff_rows():
+            rows.write({"state": "bounced", "error": (reason or rows.env._("The email bounced."))[:250]})
 
     @api.model
     def _pbd_sync_sms_state(self, trackers, status, failure_type=False, failure_reason=False):
@@ -110,9 +118,11 @@ class PbdFollowupHistory(models.Model):
         uuids = [uuid for uuid in trackers.mapped("sms_uuid") if uuid]
         if not uuids:
             return
-        rows = self.sudo().search([("sms_uuid", "in", uuids)])
-        if not rows:
-            return
+        for rows in self.sudo().search([("sms_uuid", "in", uuids)])._pbd_staff_rows():
+            rows._pbd_sync_sms_state_rows(status, failure_type, failure_reason)
+
+    def _pbd_sync_sms_state_rows(self, status, failure_type, failure_reason):
+        rows = self
         if status in ("pending", "process"):
             rows.filtered(lambda row: row.state == "queued").write(
                 {"state": "sent", "result": self.env._("Accepted by the SMS provider")}

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -35,10 +37,14 @@ class PbdFollowupLevel(models.Model):
     )
     is_formal_notice = fields.Boolean(
         string="Formal notice",
-        help="Mise en demeure: the last notice before legal action, with a deadline.",
+        help="Mise en demeure: the last notice before legal action, with the deadline of the company's "
+        "settings (Invoicing > Settings > Late-payment penalties).",
     )
     notice_deadline_days = fields.Integer(
-        string="Deadline (days)", default=8, help="Days given to pay in a formal notice."
+        related="company_id.pbd_formal_notice_days",
+        string="Deadline (days)",
+        help="Days a formal notice gives to pay: the company's setting (templates written before "
+        "18.0.1.2.0 read it here).",
     )
     send_email = fields.Boolean(string="Email")
     email_template_id = fields.Many2one(
@@ -114,15 +120,9 @@ class PbdFollowupLevel(models.Model):
     def _recompute_next_dates(self, companies=None):
         """Open invoices get their next follow-up date again when levels change."""
         companies = companies if companies is not None else self.company_id
-        moves = self.env["account.move"].search(
-            [
-                ("company_id", "in", companies.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ]
-        )
-        self.env.add_to_compute(self.env["account.move"]._fields["pbd_followup_next_date"], moves)
+        Move = self.env["account.move"]
+        moves = Move.search(Move._pbd_open_invoice_domain(companies.ids))
+        self.env.add_to_compute(Move._fields["pbd_followup_next_date"], moves)
 
     @api.constrains("min_gap_days")
     def _check_min_gap_days(self):
@@ -130,6 +130,74 @@ class PbdFollowupLevel(models.Model):
             if level.min_gap_days < 0:
                 raise ValidationError(self.env._("The gap after the previous level cannot be negative."))
 
+    # ------------------------------------------------------------------
+    # The ladder: the order of levels, and which one applies to an invoice
+    # ------------------------------------------------------------------
     @api.model
     def _levels_for(self, company):
-        return self.search([("company_id", "=", company.id)], order="delay, sequence, id")
+        """The company's active levels, in the order they are sent."""
+        return self.search([("company_id", "=", company.id)], order=self._order)
+
+    def _sort_key(self):
+        """The order of the ladder: later levels compare greater."""
+        self.ensure_one()
+        return (self.delay, self.sequence, self.id)
+
+    def _pbd_highest(self):
+        """The furthest level of these, or an empty recordset."""
+        return max(self, key=lambda level: level._sort_key()) if self else self.browse()
+
+    @api.model
+    def _pbd_plans(self, moves, on_date=None):
+        """Each invoice's next step, ``{move id: (level, first date)}`` (see :meth:`_pbd_plan`).
+
+        Invoices without a next level are left out. The levels of each company
+        are read once.
+        """
+        ladders = {}
+        plans = {}
+        for move in moves:
+            company = move.company_id
+            if company.id not in ladders:
+                ladders[company.id] = self._levels_for(company)
+            level, next_date = ladders[company.id]._pbd_plan(move, on_date)
+            if level:
+                plans[move.id] = (level, next_date)
+        return plans
+
+    def _pbd_plan(self, move, on_date=None):
+        """The one level ``move`` may get next on this ladder, and the first day it may get it.
+
+        ``self`` is a company's ladder as :meth:`_levels_for` returns it (in order).
+
+        Levels advance one at a time: the level after the one the invoice
+        reached, no sooner than its delay after the due date and its minimum
+        gap after the previous level. An invoice that never had a level (an
+        old overdue invoice when the add-on is adopted) starts at the first
+        reminder: reminders meant for before the due date are skipped once it
+        is late (on ``on_date``), and a formal notice is never its first message.
+        """
+        current = move.pbd_followup_level_id
+        due = move.invoice_date_due
+        late = bool(on_date and due and on_date > due)
+        for level in self:
+            if current and level._sort_key() <= current._sort_key():
+                continue
+            if not current and level.is_formal_notice:
+                break
+            if level.delay < 0 and (late or (current and current.delay >= 0)):
+                continue
+            next_date = due + timedelta(days=level.delay)
+            if current and move.pbd_followup_date:
+                next_date = max(next_date, move.pbd_followup_date + timedelta(days=level.min_gap_days))
+            return level, next_date
+        return self.browse(), False
+
+    @api.model
+    def _pbd_applicable(self, moves, on_date):
+        """The level due on ``on_date`` for each invoice, ``{move id: level}``: only ever its next one."""
+        return {
+            move_id: level
+            for move_id, (level, next_date) in self._pbd_plans(moves, on_date).items()
+            if next_date <= on_date
+        }

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import formatLang
 
 from odoo.addons.sms_twilio.tools.sms_twilio import get_twilio_from_number
 
@@ -45,11 +46,32 @@ class ResCompany(models.Model):
         help="Main refinancing rate of the European Central Bank in force on 1 January (first "
         "half-year) or 1 July (second half-year).",
     )
-    pbd_ecb_rate_period = fields.Char(
-        string="Half-year of the rate", help="The half-year the ECB rate applies to, e.g. 2026-H2."
+    pbd_ecb_rate_period = fields.Selection(
+        selection="_pbd_half_year_selection",
+        string="Half-year of the rate",
+        default="2026-H2",  # the half-year of the default rate above
+        help="The half-year the ECB rate above is the rate of. Update both each half-year, in early "
+        "January and in early July: reminders and letters quote them.",
     )
-    pbd_penalty_margin = fields.Float(string="Points added", default=10.0, digits=(5, 3))
-    pbd_flat_fee = fields.Float(string="Flat collection fee", default=40.0)
+    pbd_penalty_margin = fields.Float(
+        string="Points added",
+        default=10.0,
+        digits=(5, 3),
+        help="Points added to the ECB rate to get the late-payment rate (the law's minimum is 10 points). "
+        "Invoices, reminders and letters quote this figure.",
+    )
+    pbd_flat_fee = fields.Float(
+        string="Flat collection fee",
+        default=40.0,
+        help="Owed by a business client for each invoice paid late (40 € by law). Invoices, reminders and "
+        "letters quote this amount.",
+    )
+    pbd_formal_notice_days = fields.Integer(
+        string="Formal notice deadline (days)",
+        default=8,
+        help="Days a formal notice gives the client to pay, counted from its receipt: the formal-notice "
+        "email and letter state it.",
+    )
 
     @api.constrains("pbd_preview_pages")
     def _check_pbd_preview_pages(self):
@@ -57,9 +79,62 @@ class ResCompany(models.Model):
             if not 1 <= company.pbd_preview_pages <= 10:
                 raise ValidationError(self.env._("The preview shows between 1 and 10 pages."))
 
+    @api.constrains("pbd_formal_notice_days")
+    def _check_pbd_formal_notice_days(self):
+        for company in self:
+            if company.pbd_formal_notice_days < 1:
+                raise ValidationError(self.env._("A formal notice gives at least one day to pay."))
+
     def _pbd_penalty_rate(self):
         self.ensure_one()
         return penalties.annual_rate(self.pbd_ecb_rate, self.pbd_penalty_margin)
+
+    def _pbd_margin_display(self):
+        """The points added to the ECB rate as the environment's language writes them ("10", "10,5")."""
+        self.ensure_one()
+        margin = self.pbd_penalty_margin
+        digits = 0 if float(margin).is_integer() else 2 if round(margin, 2) == margin else 3
+        return formatLang(self.env, margin, digits=digits)
+
+    # ------------------------------------------------------------------
+    # The half-year of the ECB rate: its one home (parsing in lib/penalties)
+    # ------------------------------------------------------------------
+    @api.model
+    def _pbd_half_year_selection(self):
+        """Half-years from two years back to next year, in words, and any value already stored."""
+        year = fields.Date.context_today(self).year
+        keys = [f"{y}-H{half}" for y in range(year - 2, year + 2) for half in (1, 2)]
+        stored = {
+            value
+            for value in self.sudo().with_context(active_test=False).search([]).mapped("pbd_ecb_rate_period")
+            if value
+        }
+        keys += sorted(stored - set(keys))
+        return [(key, self._pbd_half_year_words(key, capital=True)) for key in keys]
+
+    @api.model
+    def _pbd_half_year_words(self, key, capital=False):
+        """A half-year key ("2026-H2") in words in the environment's language, else the key itself."""
+        parts = penalties.parse_half_year(key)
+        if not parts:
+            return key
+        year, half = parts
+        if capital:
+            if half == 1:
+                return self.env._("First half of %(year)s", year=year)
+            return self.env._("Second half of %(year)s", year=year)
+        if half == 1:
+            return self.env._("the first half of %(year)s", year=year)
+        return self.env._("the second half of %(year)s", year=year)
+
+    def _pbd_half_year_label(self, on_date):
+        """The half-year of this company's ECB rate in a sentence ("le second semestre 2026").
+
+        The environment's language is the reader's; without a half-year set,
+        the one of ``on_date``.
+        """
+        self.ensure_one()
+        return self._pbd_half_year_words(self.pbd_ecb_rate_period or penalties.half_year(on_date))
 
     # ------------------------------------------------------------------
     # The add-on's settings on every company, old or new

@@ -1,15 +1,11 @@
 from collections import defaultdict
 from datetime import timedelta
-from urllib.parse import urlsplit
-
-from babel import dates as babel_dates
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
-from odoo.tools.misc import babel_locale_parse
+from odoo.tools import format_date
 
-from ..lib import penalties, phone
+from ..lib import phone
 
 
 class ResPartner(models.Model):
@@ -35,36 +31,6 @@ class ResPartner(models.Model):
         groups="base.group_user",
     )
     pbd_trust_reason = fields.Char(string="Reason for trust", tracking=True, groups="base.group_user")
-
-    def _pbd_is_trusted(self, on_date=None):
-        """True when the commercial partner is exempted on ``on_date`` (today by default)."""
-        self.ensure_one()
-        partner = self.commercial_partner_id
-        if partner.pbd_access_policy != "trusted":
-            return False
-        on_date = on_date or fields.Date.context_today(self)
-        return not partner.pbd_trusted_until or on_date <= partner.pbd_trusted_until
-
-    @api.model
-    def _cron_end_trust_periods(self):
-        """Put clients whose transition period is over back to payment before access."""
-        today = fields.Date.context_today(self)
-        expired = self.search(
-            [
-                ("pbd_access_policy", "=", "trusted"),
-                ("pbd_trusted_until", "!=", False),
-                ("pbd_trusted_until", "<", today),
-            ]
-        )
-        for partner in expired:
-            partner.message_post(
-                body=self.env._(
-                    "The transition period ended on %(date)s: documents are again released after payment.",
-                    date=partner.pbd_trusted_until,
-                )
-            )
-        expired.write({"pbd_access_policy": "pay_first"})
-        return expired
 
     # ------------------------------------------------------------------
     # Follow-up: the customer's state, computed from its open invoices
@@ -160,50 +126,65 @@ class ResPartner(models.Model):
         string="Follow-up note", compute="_compute_pbd_followup", groups="base.group_user"
     )
 
-    def _pbd_open_invoice_domain(self, company_ids=None):
-        return [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
-            ("company_id", "in", company_ids or self.env.companies.ids),
-        ]
+    def _pbd_is_trusted(self, on_date=None):
+        """True when the commercial partner is exempted on ``on_date`` (today by default)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        if partner.pbd_access_policy != "trusted":
+            return False
+        on_date = on_date or fields.Date.context_today(self)
+        return not partner.pbd_trusted_until or on_date <= partner.pbd_trusted_until
+
+    @api.model
+    def _cron_end_trust_periods(self):
+        """Put clients whose transition period is over back to payment before access."""
+        today = fields.Date.context_today(self)
+        expired = self.search(
+            [
+                ("pbd_access_policy", "=", "trusted"),
+                ("pbd_trusted_until", "!=", False),
+                ("pbd_trusted_until", "<", today),
+            ]
+        )
+        for partner in expired:
+            partner.message_post(
+                body=self.env._(
+                    "The transition period ended on %(date)s: documents are again released after payment.",
+                    date=partner.pbd_trusted_until,
+                )
+            )
+        expired.write({"pbd_access_policy": "pay_first"})
+        return expired
 
     @api.depends_context("company", "allowed_company_ids")
     def _compute_pbd_followup(self):
         today = fields.Date.context_today(self)
+        Move = self.env["account.move"]
         commercial = self.commercial_partner_id
-        moves = self.env["account.move"].search(
-            self._pbd_open_invoice_domain() + [("commercial_partner_id", "in", commercial.ids)],
+        moves = Move.search(
+            Move._pbd_open_invoice_domain() + [("commercial_partner_id", "in", commercial.ids)],
             order="invoice_date_due, id",
         )
         by_partner = defaultdict(lambda: self.env["account.move"])
         for move in moves:
             by_partner[move.commercial_partner_id.id] |= move
-        contacts = self._pbd_followup_contacts(by_partner)
-        levels_by_company = {}
+        # What the next run will do for each invoice: levels advance one at a time.
+        plans = self.env["pbd.followup.level"]._pbd_plans(
+            moves.filtered(lambda m: not m.pbd_dispute and m.invoice_date_due), today
+        )
+        action_ids = {partner.id for partner in Move._pbd_followup_due(today, partners=commercial)}
+        contacts = self.env["pbd.followup.statement"]._contacts(by_partner)
         channel_labels = dict(
             self.env["pbd.followup.history"]._fields["channel"]._description_selection(self.env)
         )
         for partner in self:
             root = partner.commercial_partner_id
             partner_moves = by_partner[root.id]
-            followed = partner_moves.filtered(lambda m: not m.pbd_dispute)
-            # What the next run will do for each invoice: levels advance one at a time.
-            plans = []
-            for move in followed:
-                company = move.company_id
-                if company.id not in levels_by_company:
-                    levels_by_company[company.id] = self.env["pbd.followup.level"]._levels_for(company)
-                level, plan_date = move._pbd_followup_plan(levels_by_company[company.id], today)
-                if level:
-                    plans.append((move, level, plan_date))
+            partner_plans = [(move, *plans[move.id]) for move in partner_moves if move.id in plans]
             overdue = partner_moves.filtered(lambda m: m.invoice_date_due and m.invoice_date_due < today)
-            levels = partner_moves.pbd_followup_level_id
-            partner.pbd_followup_level_id = (
-                max(levels, key=lambda lvl: (lvl.delay, lvl.sequence, lvl.id)) if levels else False
-            )
+            partner.pbd_followup_level_id = partner_moves.pbd_followup_level_id._pbd_highest()
             paused = root.pbd_promise_date and root.pbd_promise_date >= today
-            next_date = min(plan_date for _m, _l, plan_date in plans) if plans else False
+            next_date = min(plan_date for _m, _l, plan_date in partner_plans) if partner_plans else False
             if paused:
                 next_date = max(next_date, root.pbd_promise_date + timedelta(days=1)) if next_date else False
             partner.pbd_next_followup_date = next_date
@@ -213,19 +194,13 @@ class ResPartner(models.Model):
             partner.pbd_followup_days_late = (
                 max((today - move.invoice_date_due).days for move in overdue) if overdue else 0
             )
-            if not root.pbd_followup_excluded and next_date and next_date <= today:
-                partner.pbd_followup_status = "action"
-            elif overdue:
-                partner.pbd_followup_status = "waiting"
-            else:
-                partner.pbd_followup_status = "none"
+            partner.pbd_followup_status = root._pbd_followup_status_from(action_ids, bool(overdue))
             # The level the next run will send: the highest one due on the next follow-up date.
             when = max(next_date, today) if next_date else today
-            due_levels = [level for _m, level, plan_date in plans if plan_date <= when]
             next_level = (
-                max(due_levels, key=lambda lvl: (lvl.delay, lvl.sequence, lvl.id))
-                if due_levels
-                else self.env["pbd.followup.level"]
+                self.env["pbd.followup.level"]
+                .concat(*(level for _m, level, plan_date in partner_plans if plan_date <= when))
+                ._pbd_highest()
             )
             partner.pbd_followup_next_level_id = next_level
             partner.pbd_followup_channels = (
@@ -236,7 +211,9 @@ class ResPartner(models.Model):
             partner.pbd_followup_mobile = contact._pbd_sms_number().e164 or False
             partner.pbd_followup_phone = contact.phone or contact.mobile or root.phone or False
             first_timers = [
-                move for move, _level, _date in plans if not move.pbd_followup_level_id and move in overdue
+                move
+                for move, _level, _date in partner_plans
+                if not move.pbd_followup_level_id and move in overdue
             ]
             partner.pbd_followup_note = (
                 self.env._(
@@ -246,6 +223,13 @@ class ResPartner(models.Model):
                 if first_timers
                 else False
             )
+
+    def _pbd_followup_status_from(self, action_ids, overdue):
+        """The status of one client: "action" when a run would send it something today."""
+        self.ensure_one()
+        if self.id in action_ids:
+            return "action"
+        return "waiting" if overdue else "none"
 
     def _pbd_sms_number(self):
         """The contact's mobile number in E.164 (phone library), never a landline."""
@@ -261,61 +245,15 @@ class ResPartner(models.Model):
                     return parsed
         return parsed
 
-    @api.model
-    def _pbd_half_year_label(self, env, period_text, on_date):
-        """The half-year of the ECB rate in words, in the reader's language ("le second semestre 2026")."""
-        parts = penalties.parse_half_year(period_text) if period_text else penalties.half_year_parts(on_date)
-        if not parts:
-            return period_text  # as the firm typed it
-        year, half = parts
-        if half == 1:
-            return env._("the first half of %(year)s", year=year)
-        return env._("the second half of %(year)s", year=year)
-
-    @api.model
-    def _pbd_followup_contacts(self, moves_by_partner):
-        """Who each customer's reminders go to, by commercial partner id.
-
-        The contact of its oldest open invoice when that is a person of the
-        customer's, else the customer's invoicing address, else the customer.
-        """
-        commercial = self.browse(list(moves_by_partner)).exists()
-        children = self.search(
-            [("parent_id", "in", commercial.ids), ("type", "=", "invoice"), ("email", "!=", False)],
-            order="id",
-        )
-        invoicing = {}
-        for child in children:
-            invoicing.setdefault(child.parent_id.id, child)
-        contacts = {}
-        for partner in commercial:
-            moves = moves_by_partner[partner.id]
-            invoice_contact = next(
-                (m.partner_id for m in moves if m.partner_id != partner and m.partner_id.email), None
-            )
-            contacts[partner.id] = invoice_contact or invoicing.get(partner.id) or partner
-        return contacts
-
     def _search_pbd_followup_status(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
             raise UserError(self.env._("Unsupported search on the follow-up status."))
         values = {value} if isinstance(value, str) else set(value or [])
         today = fields.Date.context_today(self)
-        action_moves = self.env["account.move"].search(
-            self._pbd_open_invoice_domain()
-            + [
-                ("pbd_followup_next_date", "<=", today),
-                ("pbd_dispute", "=", False),
-                ("commercial_partner_id.pbd_followup_excluded", "=", False),
-                "|",
-                ("commercial_partner_id.pbd_promise_date", "=", False),
-                ("commercial_partner_id.pbd_promise_date", "<", today),
-            ]
-        )
-        action_ids = set(action_moves.commercial_partner_id.ids)
-        overdue_moves = self.env["account.move"].search(
-            self._pbd_open_invoice_domain() + [("invoice_date_due", "<", today)]
-        )
+        Move = self.env["account.move"]
+        # The same rule as the status compute and the run (account.move._pbd_followup_due).
+        action_ids = {partner.id for partner in Move._pbd_followup_due(today)}
+        overdue_moves = Move.search(Move._pbd_open_invoice_domain() + [("invoice_date_due", "<", today)])
         waiting_ids = set(overdue_moves.commercial_partner_id.ids) - action_ids
         ids = set()
         if "action" in values:
@@ -333,136 +271,13 @@ class ResPartner(models.Model):
         return self.pbd_followup_responsible_id or self.user_id or self.env.user
 
     def _pbd_followup_values(self):
-        """Values for templates and letters (precomputed by a run, else computed now)."""
-        self.ensure_one()
-        precomputed = self.env.context.get("pbd_followup_values") or {}
-        if self.id in precomputed:
-            return precomputed[self.id]
-        return self._pbd_followup_values_batch(self, self.env.company, fields.Date.context_today(self))[
-            self.id
-        ]
+        """This client's follow-up statement (see ``pbd.followup.statement``).
 
-    @api.model
-    def _pbd_followup_values_batch(self, partners, company, on_date):
-        """Statement of each client: open invoices, penalties, locked documents.
-
-        Queries do not depend on the number of clients: one search for the
-        invoices, one for their deliverables, then prefetching.
+        Kept for the follow-up templates a firm edited before 18.0.1.2.0, which
+        still call it: the shipped ones read the statement directly.
         """
-        partners = partners.commercial_partner_id
-        currency = company.currency_id
-        moves = self.env["account.move"].search(
-            self._pbd_open_invoice_domain([company.id])
-            + [("commercial_partner_id", "in", partners.ids), ("pbd_dispute", "=", False)],
-            order="invoice_date_due, id",
-        )
-        moves._pbd_ensure_access_tokens()
-        deliverables = (
-            self.env["account.move.deliverable"]
-            .sudo()
-            .search([("move_id", "in", moves.ids), ("state", "=", "locked")])
-        )
-        deliverables_by_move = defaultdict(list)
-        for deliverable in deliverables:
-            deliverables_by_move[deliverable.move_id.id].append(deliverable)
-        moves_by_partner = defaultdict(lambda: self.env["account.move"])
-        for move in moves:
-            moves_by_partner[move.commercial_partner_id.id] |= move
-        rate = company._pbd_penalty_rate()
-        contacts = self._pbd_followup_contacts(moves_by_partner)
-        base_url = urlsplit(company.get_base_url())
-        short_url = f"{base_url.netloc}/my/invoices"
-        values = {}
-        for partner in partners:
-            professional = partner._pbd_is_professional()
-            apply_penalties = bool(company.pbd_apply_penalties and professional)
-            lang = partner.lang or self.env.lang
-            env_lang = self.with_context(lang=lang).env
-            lines = []
-            for move in moves_by_partner[partner.id]:
-                residual = move.amount_residual
-                penalty = penalties.invoice_penalty(
-                    residual,
-                    move.invoice_date_due,
-                    on_date,
-                    rate,
-                    company.pbd_flat_fee,
-                    professional=apply_penalties,
-                )
-                lines.append(
-                    {
-                        "move": move,
-                        "due_date": move.invoice_date_due,
-                        "residual": residual,
-                        "overdue": move.invoice_date_due < on_date,
-                        "days_late": penalty.days_late,
-                        "interest": float(penalty.interest),
-                        "flat_fee": float(penalty.flat_fee),
-                        "pay_url": move._get_pbd_pay_url(),
-                        "early_discount": move._pbd_early_discount(on_date),
-                        "deliverables": deliverables_by_move[move.id],
-                    }
-                )
-            overdue_lines = [line for line in lines if line["overdue"]]
-            upcoming_lines = [line for line in lines if not line["overdue"]]
-            claim = penalties.claim(
-                [(line["residual"], line["interest"], line["flat_fee"]) for line in overdue_lines]
-            )
-            contact = contacts.get(partner.id) or partner
-            person = not contact.is_company
-            pay_line = (overdue_lines or lines or [None])[0]
-            date_long = babel_dates.format_date(on_date, format="long", locale=babel_locale_parse(lang))
-            partner_values = {
-                "partner": partner,
-                "contact": contact,
-                "greeting": env_lang._("Hello %s,", contact.name) if person else env_lang._("Madam, Sir,"),
-                "company": company,
-                "currency": currency,
-                "date": on_date,
-                "date_long": date_long,
-                "place_date": env_lang._("%(city)s, %(date)s", city=company.city, date=date_long)
-                if company.city
-                else date_long,
-                "short_url": short_url,
-                "moves": moves_by_partner[partner.id],
-                "lines": lines,
-                "overdue_lines": overdue_lines,
-                "upcoming_lines": upcoming_lines,
-                # What is claimed covers the invoices past due only.
-                "amount_due": float(claim.principal),
-                "overdue_amount": float(claim.principal),
-                "upcoming_amount": sum(line["residual"] for line in upcoming_lines),
-                "open_amount": sum(line["residual"] for line in lines),
-                "interest_total": float(claim.interest),
-                "flat_fee_total": float(claim.flat_fees),
-                "late_count": claim.late_count,
-                "penalty_total": float(claim.penalties),
-                "claimed_total": float(claim.total),
-                "amount_due_display": format_amount(self.env, float(claim.principal), currency),
-                "claimed_total_display": format_amount(self.env, float(claim.total), currency),
-                "pay_url": pay_line["pay_url"] if pay_line else "",
-                "locked_deliverables": [d for line in lines for d in line["deliverables"]],
-                "professional": professional,
-                "rate": float(rate),
-                "rate_period": self._pbd_half_year_label(env_lang, company.pbd_ecb_rate_period, on_date),
-                "flat_fee": company.pbd_flat_fee,
-                "apply_penalties": apply_penalties,
-                "level": self.env["pbd.followup.level"],
-            }
-            qweb = self.env["ir.qweb"].with_context(lang=lang)
-            partner_values["statement_html"] = qweb._render(
-                "payment_before_document.pbd_followup_statement", {"fu": partner_values}
-            )
-            partner_values["courtesy_html"] = (
-                qweb._render(
-                    "payment_before_document.pbd_followup_statement",
-                    {"fu": partner_values, "mode": "courtesy"},
-                )
-                if upcoming_lines
-                else ""
-            )
-            values[partner.id] = partner_values
-        return values
+        self.ensure_one()
+        return self.env["pbd.followup.statement"]._get(self)
 
     def _pbd_is_professional(self):
         """A company, or anyone with a VAT number, owes the B2B penalties."""

@@ -5,12 +5,14 @@ Every assertion reads the rendered email, SMS or letter, not only record counts.
 
 from contextlib import contextmanager
 from datetime import date, datetime, time
+import importlib.util
 
 from freezegun import freeze_time
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools.misc import file_path
 
 from odoo.addons.mail.tests.common import MockEmail
 
@@ -393,6 +395,124 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         self.assertNotIn("o_pbd_legal_mentions", html)
         self.assertNotIn("L441-10", html)
 
+    # 9. Templates state no rule of their own ------------------------------------
+    def test_email_and_letter_quote_the_margin_the_fee_and_the_deadline_of_the_settings(self):
+        self.company.write({"pbd_penalty_margin": 12.0, "pbd_flat_fee": 55.0, "pbd_formal_notice_days": 15})
+        late = self._invoice("2026-10-01", amount=1000.0)
+        self._reached(late, "firm", "2026-11-10")
+        self._send("2026-11-30")
+        email = self._history(channel="email").mail_id.body_html
+        letter = self._history(channel="letter").letter_id.raw.decode()
+        for html in (email, letter):
+            self.assertIn("plus 12 points", html)
+            self.assertNotIn("plus 10 points", html)
+            self.assertIn("55.00", html.split("o_pbd_legal")[1], "the flat fee of the settings")
+            self.assertIn("within 15 days", " ".join(html.split()))
+            self.assertNotIn("within 8 days", " ".join(html.split()))
+        self.assertIn("14.15", letter, "the rate: ECB 2.15 + 12 points")
+        self.assertEqual(letter.count("<p>Madam, Sir,</p>"), 1, "one greeting")
+
+    def test_a_margin_with_decimals_is_written_as_such(self):
+        self.company.pbd_penalty_margin = 10.5
+        late = self._invoice("2026-10-01", amount=1000.0)
+        self._reached(late, "friendly", "2026-11-01")
+        self._send("2026-11-30")
+        email = self._history(channel="email").mail_id.body_html
+        self.assertIn("plus 10.50 points", email)
+        invoice_html = (
+            self.env["ir.actions.report"]._render_qweb_html("account.account_invoices", late.ids)[0].decode()
+        )
+        self.assertIn("plus 10.50 points", invoice_html)
+
+    def test_the_half_year_is_chosen_from_a_list_in_words(self):
+        with self._on("2026-11-30"):
+            selection = dict(self.company._pbd_half_year_selection())
+            self.assertEqual(selection["2026-H2"], "Second half of 2026")
+            self.assertEqual(selection["2024-H1"], "First half of 2024")
+            self.assertEqual(selection["2027-H2"], "Second half of 2027")
+            self.assertNotIn("2023-H2", selection)
+            # A value stored before (free text) stays valid, shown as it was typed.
+            self.env.cr.execute(
+                "UPDATE res_company SET pbd_ecb_rate_period = 'S2 2025' WHERE id = %s", [self.company.id]
+            )
+            self.company.invalidate_recordset(["pbd_ecb_rate_period"])
+            selection = dict(self.company._pbd_half_year_selection())
+            self.assertEqual(selection["S2 2025"], "S2 2025")
+            settings = self.env["res.config.settings"].with_company(self.company).create({})
+            self.assertEqual(settings.pbd_ecb_rate_period, "S2 2025")
+            settings.pbd_ecb_rate_period = "2027-H1"
+            settings.execute()
+            self.assertEqual(self.company.pbd_ecb_rate_period, "2027-H1")
+            self.assertEqual(self.company._pbd_half_year_label(date(2026, 11, 30)), "the first half of 2027")
+            self.env["res.lang"]._activate_lang("fr_FR")
+            self.env["ir.module.module"].search(
+                [("name", "=", "payment_before_document")]
+            )._update_translations(["fr_FR"], overwrite=True)
+            self.assertEqual(
+                self.company.with_context(lang="fr_FR")._pbd_half_year_label(date(2026, 11, 30)),
+                "le premier semestre 2027",
+            )
+
+    def test_run_and_file_names_carry_the_date_as_the_reader_writes_it(self):
+        late = self._invoice("2026-10-01", amount=1000.0)
+        self._reached(late, "firm", "2026-11-10")
+        run = self._send("2026-11-30")
+        self.assertEqual(run.name, "November 30, 2026 – After review")
+        self.assertEqual(run.letter_id.name, "Follow-up letters 11-30-2026.pdf")
+        activity = self.env["mail.activity"].search(
+            [("res_id", "=", self.client_company.id), ("summary", "=", "Post the registered letter")]
+        )
+        self.assertEqual(
+            activity.attachment_ids.name, f"Formal notice {self.client_company.name} 11-30-2026.pdf"
+        )
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"].search([("name", "=", "payment_before_document")])._update_translations(
+            ["fr_FR"], overwrite=True
+        )
+        run.invalidate_recordset(["name"])
+        self.assertEqual(run.with_context(lang="fr_FR").name, "30 novembre 2026 – Après revue")
+
+    def test_a_french_run_writes_the_history_and_the_file_names_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"].search([("name", "=", "payment_before_document")])._update_translations(
+            ["fr_FR"], overwrite=True
+        )
+        self.company.partner_id.lang = "fr_FR"
+        late = self._invoice("2026-10-01", amount=1000.0)
+        self._reached(late, "firm", "2026-11-10")
+        self.levels["formal_notice"].sudo().auto_execute = True
+        with self._on("2026-11-30"):
+            # The daily run of a French firm (its job runs as a user whose language is English).
+            runs = self.Run.with_context(lang="en_US")._cron_run()
+        self.assertTrue(runs.letter_id.name.startswith("Lettres de relance 30-11-2026"), runs.letter_id.name)
+        email_row = self._history(channel="email")
+        self.assertEqual(email_row.result, f"À {self.client_company.email}")
+        self.assertEqual(
+            dict(email_row._fields["state"]._description_selection(email_row.with_context(lang="fr_FR").env))[
+                email_row.state
+            ],
+            "En file d'attente",
+        )
+
+    def test_action_needed_is_one_rule_for_the_status_its_search_and_the_run(self):
+        # 5 days late and never reminded: the courtesy reminder is skipped, the
+        # first reminder is due 7 days after the due date (not yet).
+        self._invoice("2026-11-25", amount=700.0)
+        with self._on("2026-11-30"):
+            self.client_company.invalidate_recordset()
+            self.assertEqual(self.client_company.pbd_followup_status, "waiting")
+            Partner = self.env["res.partner"]
+            self.assertNotIn(self.client_company, Partner.search([("pbd_followup_status", "=", "action")]))
+            self.assertIn(self.client_company, Partner.search([("pbd_followup_status", "=", "waiting")]))
+            self.assertFalse(self.Run._run_for_partners(self.client_company), "nothing sent")
+        with self._on("2026-12-02"):
+            self.client_company.invalidate_recordset()
+            self.assertEqual(self.client_company.pbd_followup_status, "action")
+            self.assertIn(
+                self.client_company, self.env["res.partner"].search([("pbd_followup_status", "=", "action")])
+            )
+            self.assertTrue(self.Run._run_for_partners(self.client_company))
+
 
 @tagged("post_install", "-at_install")
 class TestFollowupRulesMainCompany(PbdMainCompanyMixin, TestFollowupRules):
@@ -414,3 +534,50 @@ class TestInvoiceLegalMentionsOnThePortal(PbdHttpTestCommon):
         self.assertIn("12.15", page.text)
         self.assertIn("L441-10", page.text)
         self.assertIn("Early payment: no discount.", page.text)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupTextsMigration(PbdTestCommon):
+    """18.0.1.2.0 refreshes the shipped texts nobody edited, translations included."""
+
+    def _migration(self):
+        path = file_path("payment_before_document/migrations/18.0.1.2.0/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("pbd_post_migrate_18_0_1_2_0", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def test_unedited_texts_are_refreshed_edited_ones_kept(self):
+        self.env = api.Environment(self.env.cr, SUPERUSER_ID, {})  # as the upgrade runs
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"].search([("name", "=", "payment_before_document")])._update_translations(
+            ["fr_FR"], overwrite=True
+        )
+        notice = self.env.ref("payment_before_document.pbd_followup_level_formal_notice")
+        shipped_body = notice.letter_body
+        shipped_fr = notice.with_context(lang="fr_FR").letter_body
+        # The old release's letter text began with its own greeting.
+        old = "<div><p>Madam, Sir,</p><p>Despite our reminders, the invoices remain unpaid.</p></div>"
+        notice.write({"letter_body": old})
+        notice.with_context(lang="fr_FR").write(
+            {"letter_body": old.replace("Madam, Sir,", "Madame, Monsieur,")}
+        )
+        # A template a person edited stays as they wrote it.
+        friendly = self.env.ref("payment_before_document.mail_template_followup_friendly")
+        accountant = self.env.ref("base.user_admin")
+        friendly.with_user(accountant).write({"subject": "Our own subject"})
+        self.assertEqual(notice.write_uid.id, SUPERUSER_ID)
+
+        refreshed = self._migration().refresh_shipped_records(self.env)
+
+        self.assertIn("payment_before_document.pbd_followup_level_formal_notice", refreshed)
+        self.assertNotIn("payment_before_document.mail_template_followup_friendly", refreshed)
+        notice.invalidate_recordset()
+        self.assertEqual(notice.letter_body, shipped_body)
+        self.assertEqual(notice.with_context(lang="fr_FR").letter_body, shipped_fr)
+        self.assertNotIn("Madame, Monsieur", notice.with_context(lang="fr_FR").letter_body)
+        self.assertEqual(friendly.subject, "Our own subject")
+        imd = self.env["ir.model.data"].search(
+            [("module", "=", "payment_before_document"), ("name", "=", "pbd_followup_level_formal_notice")]
+        )
+        self.assertTrue(imd.noupdate, "still protected from the next upgrades")

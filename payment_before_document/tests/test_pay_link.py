@@ -26,9 +26,7 @@ class TestPayLink(PbdStripeMixin, PbdHttpTestCommon):
         )
 
     def _statement(self, on_date):
-        values = self.env["res.partner"]._pbd_followup_values_batch(
-            self.client_company, self.company, on_date
-        )
+        values = self.env["pbd.followup.statement"]._build(self.client_company, self.company, on_date)
         return values[self.client_company.id]
 
     def test_pay_link_opens_the_payment_and_lands_on_the_documents(self):
@@ -91,6 +89,10 @@ class TestPayLink(PbdStripeMixin, PbdHttpTestCommon):
         self.assertEqual(invoice.pbd_deliverable_ids.state, "released")
 
     def test_no_discount_no_mention(self):
+        with_term = self._pbd_invoice(
+            amount=1000.0, invoice_date=self.today, invoice_payment_term_id=self.early_term.id
+        )
+        self.assertIn("o_pbd_early_discount", self.url_open(with_term.get_portal_url()).text, "control")
         invoice = self._pbd_invoice(amount=1000.0, invoice_date=self.today)
         self.assertIsNone(invoice._pbd_early_discount(self.today))
         self.assertNotIn("o_pbd_early_discount", self.url_open(invoice.get_portal_url()).text)

@@ -23,16 +23,22 @@ class PbdFollowupCallOutcome(models.TransientModel):
     move_ids = fields.Many2many(
         "account.move",
         string="Disputed invoices",
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
-        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain=lambda self: self._domain_move_ids(),
     )
     note = fields.Text()
+
+    @api.model
+    def _domain_move_ids(self):
+        """The customer's open invoices under follow-up (account.move's one definition)."""
+        open_domain = self.env["account.move"]._pbd_open_invoice_domain(False)
+        return f"[('commercial_partner_id', '=', partner_id)] + {open_domain!r}"
 
     @api.onchange("outcome", "partner_id")
     def _onchange_outcome(self):
         if self.outcome == "dispute" and not self.move_ids and self.partner_id:
-            self.move_ids = self.env["account.move"].search(
-                self.partner_id._pbd_open_invoice_domain()
+            Move = self.env["account.move"]
+            self.move_ids = Move.search(
+                Move._pbd_open_invoice_domain()
                 + [("commercial_partner_id", "=", self.partner_id.commercial_partner_id.id)]
             )
 

@@ -70,11 +70,12 @@ class PbdFollowupSend(models.TransientModel):
             actions = Run.with_company(company)._compute_actions(company, today, company_partners)
             if not actions:
                 continue
-            values = self.env["res.partner"]._pbd_followup_values_batch(
-                self.env["res.partner"].browse([a.partner.id for a in actions]), company, today
+            values = self.env["pbd.followup.statement"]._build(
+                self.env["res.partner"].browse([a.partner.id for a in actions]),
+                company,
+                today,
+                levels={action.partner.id: action.level for action in actions},
             )
-            for action in actions:
-                values[action.partner.id]["level"] = action.level
             for action in actions:
                 result.append(self._preview_line(action, values, company, today))
         return result
