@@ -1,5 +1,5 @@
 # The project's commands; each one calls tools/pbd, which does the work.
-.PHONY: setup demo demo-reset test test-upstream test-lifecycle lint bench readme i18n
+.PHONY: setup demo demo-reset test test-upstream test-lifecycle lint bench load readme i18n
 
 setup:
 	tools/pbd setup
@@ -24,6 +24,9 @@ lint:
 
 bench:
 	tools/pbd bench $(SCENARIO)
+
+load:
+	tools/pbd load
 
 readme:
 	tools/pbd readme

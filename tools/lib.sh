@@ -89,6 +89,11 @@ ensure_venv() {
     "$PY" -m pip install -q \
     -r "$CACHE/odoo-requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt" \
     || die "pip install failed (see above)."
+  # setuptools<70 is for building cbor2 only. At run time gevent loads its
+  # plugins through pkg_resources, which below setuptools 70 cannot find
+  # zope.interface under its normalised name: in prefork mode (--workers) Odoo's
+  # websocket process would die at start, again and again.
+  "$PY" -m pip install -q "setuptools>=70,<80" || die "pip install setuptools failed."
   echo "$want" > "$stamp"
 }
 

@@ -3,7 +3,6 @@ import logging
 
 from markupsafe import Markup
 from psycopg2 import errors as pgerrors
-from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -389,39 +388,84 @@ class PaymentTransaction(models.Model):
     def _pbd_set_next_checks(self, now):
         """When the job asks again: a quarter of each transaction's age from now.
 
-        Written before asking, so that a transaction Stripe cannot answer for
-        backs off too; one statement for the whole batch.
+        Written for every transaction checked, whatever Stripe answered (a
+        transaction Stripe cannot answer for backs off too): one statement for
+        the whole batch. A transaction that a webhook or the client's return
+        changed since the job read it cannot be written (a concurrency error):
+        then each is written on its own, and those are left out. Returns the
+        transactions written (locked until the job's commit).
         """
         self.flush_recordset(["pbd_stripe_next_check"])
-        execute_values(
-            self.env.cr._obj,
-            "UPDATE payment_transaction SET pbd_stripe_next_check = data.next_check"
-            " FROM (VALUES %s) AS data(id, next_check) WHERE payment_transaction.id = data.id",
-            [(tx.id, now + max(RECONCILE_MIN_AGE, (now - tx.create_date) / 4)) for tx in self],
-        )
+
+        def write(transactions):
+            values = SQL(", ").join(
+                SQL("(%s, %s::timestamp)", tx.id, now + max(RECONCILE_MIN_AGE, (now - tx.create_date) / 4))
+                for tx in transactions
+            )
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE payment_transaction SET pbd_stripe_next_check = data.next_check"
+                        " FROM (VALUES %s) AS data(id, next_check) WHERE payment_transaction.id = data.id",
+                        values,
+                    ),
+                    log_exceptions=False,
+                )
+
+        written = self
+        try:
+            write(self)
+        except CONCURRENCY_ERRORS:
+            written = self.browse()
+            for tx in self:
+                try:
+                    write(tx)
+                except CONCURRENCY_ERRORS:
+                    continue
+                written |= tx
         self.invalidate_recordset(["pbd_stripe_next_check"])
+        return written
 
     def _pbd_stripe_reconcile(self, source):
         """Ask Stripe where each transaction stands; apply what it says.
 
-        One API call per transaction. A status Odoo does not know yet goes
-        through Odoo's own processing (as the return page would); a payment
-        that is not the transaction's (reference, amount or currency) is
-        logged and left alone. Returns the log rows, one per transaction.
+        One API call per transaction. Stripe is asked about the whole batch
+        before anything is written: no transaction is held (locked) while
+        Stripe answers, so a webhook or a client's return for one of them is
+        applied at once, not after the whole batch. A transaction one of them
+        changed in the meantime is left to it. A status Odoo does not know
+        yet goes through Odoo's own processing (as the return page would); a
+        payment that is not the transaction's (reference, amount or currency)
+        is logged and left alone. Returns the log rows, one per transaction
+        checked.
         """
         if not self:
             return self.env["pbd.stripe.event"]
-        self._pbd_set_next_checks(fields.Datetime.now())
+        answers = self._pbd_stripe_ask()
+        checked = self._pbd_set_next_checks(fields.Datetime.now())
         # Odoo notes each confirmation on the invoice: read what that needs for
         # the whole batch at once rather than invoice by invoice.
-        self.invoice_ids.mapped("display_name")
-        transactions = self.with_context(pbd_stripe_sole_intents=self._pbd_stripe_sole_intents())
-        gateways = {}
-        log_values = [tx._pbd_stripe_check(source, gateways) for tx in transactions]
+        checked.invoice_ids.mapped("display_name")
+        transactions = checked.with_context(pbd_stripe_sole_intents=checked._pbd_stripe_sole_intents())
+        log_values = [tx._pbd_stripe_check(source, answers[tx.id]) for tx in transactions]
         if any(values["state_after"] == "done" for values in log_values):
             # Sure to be there whatever a failed savepoint took back.
             self.env.ref("payment.cron_post_process_payment_tx")._trigger()
         return self.env["pbd.stripe.event"].sudo().create(log_values)
+
+    def _pbd_stripe_ask(self):
+        """Stripe's PaymentIntent of each transaction, or the GatewayError it raised, by transaction id."""
+        gateways = {}
+        answers = {}
+        for tx in self:
+            provider = tx.provider_id
+            try:
+                if provider not in gateways:
+                    gateways[provider] = provider._pbd_stripe_gateway()
+                answers[tx.id] = gateways[provider].payment_intent(tx.provider_reference)
+            except stripe_gateway.GatewayError as exc:
+                answers[tx.id] = exc
+        return answers
 
     def _pbd_stripe_sole_intents(self):
         """The intent ids of these transactions that no other payment holds (one query)."""
@@ -440,8 +484,9 @@ class PaymentTransaction(models.Model):
         )
         return frozenset(reference for reference, count in groups if count == 1)
 
-    def _pbd_stripe_check(self, source, gateways):
-        """Ask Stripe about this transaction and apply its answer: the log row's values."""
+    def _pbd_stripe_check(self, source, intent):
+        """Apply Stripe's answer about this transaction (an intent, or a
+        GatewayError): the log row's values."""
         self.ensure_one()
         state_before = self.state
 
@@ -456,13 +501,8 @@ class PaymentTransaction(models.Model):
                 "message": message,
             }
 
-        provider = self.provider_id
-        try:
-            if provider not in gateways:
-                gateways[provider] = provider._pbd_stripe_gateway()
-            intent = gateways[provider].payment_intent(self.provider_reference)
-        except stripe_gateway.GatewayError as exc:
-            return row("error", message=str(exc))
+        if isinstance(intent, stripe_gateway.GatewayError):
+            return row("error", message=str(intent))
         try:
             self._pbd_stripe_check_intent(intent)
         except stripe_gateway.IntentMismatch as mismatch:

@@ -3,12 +3,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 import logging
 
+from psycopg2 import errors as pgerrors
+
 from odoo import Command, api, fields, models
-from odoo.tools import split_every
+from odoo.tools import format_date, split_every
 
 _logger = logging.getLogger(__name__)
 
 BATCH = 200  # clients per batch: memory stays flat over large runs
+# A row another transaction changed since the run began, or holds: that client waits for the next run.
+CONCURRENCY_ERRORS = (pgerrors.SerializationFailure, pgerrors.LockNotAvailable, pgerrors.DeadlockDetected)
+FRESH_MOVE_FIELDS = [
+    "state",
+    "payment_state",
+    "amount_residual",
+    "invoice_date_due",
+    "pbd_followup_level_id",
+    "pbd_followup_date",
+    "pbd_followup_next_date",
+    "pbd_dispute",
+]
+FRESH_PARTNER_FIELDS = ["pbd_followup_excluded", "pbd_promise_date"]
 
 
 @dataclass
@@ -53,10 +68,12 @@ class PbdFollowupRun(models.Model):
     letter_id = fields.Many2one("ir.attachment", string="Letters to print", readonly=True)
 
     @api.depends("date", "mode")
+    @api.depends_context("lang")
     def _compute_name(self):
         modes = dict(self._fields["mode"]._description_selection(self.env))
         for run in self:
-            run.name = f"{run.date} – {modes.get(run.mode, '')}"
+            day = format_date(self.env, run.date, date_format="long") if run.date else ""
+            run.name = f"{day} – {modes.get(run.mode, '')}"
 
     def _compute_error_count(self):
         counts = dict(
@@ -112,92 +129,121 @@ class PbdFollowupRun(models.Model):
     # What is needed
     # ------------------------------------------------------------------
     @api.model
-    def _followup_domain(self, company, on_date, partners=None):
-        domain = [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("company_id", "=", company.id),
-            ("payment_state", "in", ("not_paid", "partial")),
-            ("pbd_followup_next_date", "<=", on_date),
-            ("pbd_dispute", "=", False),
-            ("commercial_partner_id.pbd_followup_excluded", "=", False),
-        ]
-        if partners is not None:
-            domain.append(("commercial_partner_id", "in", partners.commercial_partner_id.ids))
-        return domain
-
-    @api.model
     def _compute_actions(self, company, on_date, partners=None):
-        """The actions due on ``on_date``, read fresh from the database."""
-        self.env.invalidate_all()  # the state of every invoice is read again
-        levels = self.env["pbd.followup.level"]._levels_for(company)
-        if not levels:
-            return []
-        moves = self.env["account.move"].search(self._followup_domain(company, on_date, partners))
-        by_partner = defaultdict(list)
-        for move in moves:
-            by_partner[move.commercial_partner_id].append(move)
-        actions = []
-        for partner, partner_moves in by_partner.items():
-            if partner.pbd_promise_date and partner.pbd_promise_date >= on_date:
-                continue  # paused until the promised date
-            applied = {}
-            for move in partner_moves:
-                level = move._pbd_applicable_level(levels, on_date)
-                if level:
-                    applied[move.id] = level
-            if not applied:
-                continue
-            top = max(applied.values(), key=lambda lvl: (lvl.delay, lvl.sequence, lvl.id))
-            trigger = self.env["account.move"].browse(list(applied))
-            actions.append(FollowupAction(partner, top, trigger, applied))
-        return actions
+        """The actions due on ``on_date``, each invoice read fresh from the database.
+
+        What is due is the rule of ``account.move._pbd_followup_due`` (the one
+        behind "Action needed"); the highest level of a client's invoices is
+        the one its communication sends.
+        """
+        # The confirmation and "Send" may come long after the invoices were
+        # read in this transaction (a payment reconciled meanwhile by another
+        # worker): the fields the decision reads are read again.
+        self.env["account.move"].invalidate_model(FRESH_MOVE_FIELDS)
+        self.env["res.partner"].invalidate_model(FRESH_PARTNER_FIELDS)
+        Move = self.env["account.move"]
+        Level = self.env["pbd.followup.level"]
+        due = Move._pbd_followup_due(on_date, [company.id], partners)
+        return [
+            FollowupAction(
+                partner, Level.concat(*applied.values())._pbd_highest(), Move.browse(list(applied)), applied
+            )
+            for partner, applied in due.items()
+        ]
 
     # ------------------------------------------------------------------
     # Execution
     # ------------------------------------------------------------------
+    def _staff_lang(self):
+        """The language of what the run writes for the firm (history, activities, file names).
+
+        The language of the person who sent the follow-up, for a run after
+        review; the company's for the unattended daily run.
+        """
+        self.ensure_one()
+        person = self.env.context.get("lang") if self.mode == "manual" else None
+        return person or self.company_id.partner_id.lang or self.env.lang or "en_US"
+
+    def _file_date(self):
+        """The run's date for a file name, as the firm writes dates but without "/" ("30-11-2026")."""
+        self.ensure_one()
+        return format_date(self.env, self.date).replace("/", "-")
+
     def _execute(self, partners=None, auto_only=False, actions=None):
         self.ensure_one()
+        # Written for the firm in its language; what the client gets is in the client's.
+        self = self.with_context(lang=self._staff_lang())  # noqa: PLW0642
         if actions is None:
             actions = self._compute_actions(self.company_id, self.date, partners)
         if auto_only:
             actions = [action for action in actions if action.level.auto_execute]
-        self.partner_count = len(actions)
         letters = self.env["pbd.followup.history"]
+        letter_values = {}
+        sent = 0
         for batch in split_every(BATCH, actions, list):
-            letters |= self._execute_batch(batch)
+            batch_letters, values, batch_sent = self._execute_batch_apart(batch)
+            sent += batch_sent
+            letters |= batch_letters
+            letter_values.update({partner.id: values[partner.id] for partner in batch_letters.partner_id})
             self.env.flush_all()
-            self.env.invalidate_all()  # memory stays flat from one batch to the next
+            # Memory stays flat from one batch to the next: nothing of a sent
+            # batch is read again (the letters' statements are kept above).
+            self.env.invalidate_all()
+        self.partner_count = sent
         if letters:
-            self._render_letters(letters)
+            self._render_letters(letters, letter_values)
         return True
 
+    def _execute_batch_apart(self, actions):
+        """Send a batch in a savepoint; returns its letters, statements and number of clients sent.
+
+        The run is one transaction: a client paying on the portal, or a
+        payment booked by another worker, while the run goes on changes an
+        invoice the run then writes, and PostgreSQL refuses the write. Without
+        this, the whole day's run would fail and wait for the next day. The
+        batch is tried again client by client; a client whose invoices were
+        changed meanwhile is left to the next run (what changed may well be
+        the payment that makes the reminder pointless).
+        """
+        try:
+            with self.env.cr.savepoint():
+                letters, values = self._execute_batch(actions)
+            return letters, values, len(actions)
+        except CONCURRENCY_ERRORS:
+            if len(actions) == 1:
+                partner = actions[0].partner
+                _logger.info("Follow-up run %s: client %s changed meanwhile, next run", self.id, partner.id)
+                return self.env["pbd.followup.history"], {}, 0
+        letters, values, sent = self.env["pbd.followup.history"], {}, 0
+        for action in actions:
+            action_letters, action_values, action_sent = self._execute_batch_apart([action])
+            letters |= action_letters
+            values.update(action_values)
+            sent += action_sent
+        return letters, values, sent
+
     def _execute_batch(self, actions):
-        """Send one batch; return the history rows of its letters (rendered at the end)."""
-        Partner = self.env["res.partner"]
-        values = Partner._pbd_followup_values_batch(
-            Partner.browse([a.partner.id for a in actions]), self.company_id, self.date
+        """Send one batch through every channel of each level alike.
+
+        Returns the history rows of its letters (all rendered at the end of
+        the run, in one PDF) and the batch's statements.
+        """
+        values = self.env["pbd.followup.statement"]._build(
+            self.env["res.partner"].browse([a.partner.id for a in actions]),
+            self.company_id,
+            self.date,
+            levels={action.partner.id: action.level for action in actions},
         )
         by_level = defaultdict(list)
         for action in actions:
             by_level[action.level].append(action)
-            values[action.partner.id]["level"] = action.level  # templates adapt their words to it
         history_vals = []
-        letter_partners = []
         for level, level_actions in by_level.items():
             for channel in level._channels():
-                if channel == "letter":
-                    letter_partners += [(level, action) for action in level_actions]
-                    continue
-                method = getattr(self, f"_send_{channel}")
-                history_vals += method(level, level_actions, values)
-        letter_vals = [
-            self._history_vals(level, action, values, "letter", "to_print")
-            for level, action in letter_partners
-        ]
-        histories = self.env["pbd.followup.history"].create(history_vals + letter_vals)
+                history_vals += getattr(self, f"_send_{channel}")(level, level_actions, values)
+        histories = self.env["pbd.followup.history"].create(history_vals)
         self._record_levels(actions)
-        return histories.filtered(lambda h: h.channel == "letter")
+        return histories.filtered(lambda h: h.channel == "letter"), values
 
     def _record_levels(self, actions):
         by_level = defaultdict(list)
@@ -368,6 +414,10 @@ class PbdFollowupRun(models.Model):
                 )
         return vals
 
+    def _send_letter(self, level, actions, values):
+        """Letters wait for the end of the run: all of them in one PDF (see :meth:`_render_letters`)."""
+        return [self._history_vals(level, action, values, "letter", "to_print") for action in actions]
+
     def _schedule_activities(self, level, actions, values, channel, activity_type, users, note_field):
         activity_vals = []
         for action in actions:
@@ -416,11 +466,8 @@ class PbdFollowupRun(models.Model):
             "letter_body",
         )
 
-    def _render_letters(self, letters):
+    def _render_letters(self, letters, values):
         """All the run's letters in one PDF: one wkhtmltopdf process, not one per client."""
-        values = self.env["res.partner"]._pbd_followup_values_batch(
-            letters.partner_id, self.company_id, self.date
-        )
         report = self.env.ref("payment_before_document.action_report_pbd_followup_letter")
         try:
             pdf, _type = (
@@ -434,7 +481,7 @@ class PbdFollowupRun(models.Model):
             return
         attachment = self.env["ir.attachment"].create(
             {
-                "name": self.env._("Follow-up letters %s.pdf", self.date),
+                "name": self.env._("Follow-up letters %s.pdf", self._file_date()),
                 "datas": base64.b64encode(pdf),
                 "res_model": self._name,
                 "res_id": self.id,
@@ -467,7 +514,9 @@ class PbdFollowupRun(models.Model):
             attachment_vals.append(
                 {
                     "name": self.env._(
-                        "Formal notice %(client)s %(date)s.pdf", client=notice.partner_id.name, date=self.date
+                        "Formal notice %(client)s %(date)s.pdf",
+                        client=(notice.partner_id.name or "").replace("/", "-"),
+                        date=self._file_date(),
                     ),
                     "datas": base64.b64encode(pdf),
                     "res_model": notice._name,

@@ -1,4 +1,3 @@
-from . import test_fake_transport
 from . import test_pdf
 from . import test_deliverable_release
 from . import test_deliverable_access
@@ -23,3 +22,4 @@ from . import test_followup_rules
 from . import test_signature_attacks
 from . import test_signature_concurrency
 from . import test_back_office
+from . import test_production_faults

@@ -8,7 +8,6 @@ of the test. What the test created is removed at the end.
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 import time
 
@@ -16,12 +15,11 @@ import requests
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import BaseCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from . import fake_transport as ft
-from .common import STRIPE_WEBHOOK_SECRET, b64, make_pdf
+from .common import STRIPE_WEBHOOK_SECRET, PbdRealCursorMixin
 
 PROVIDER_FIELDS = [
     "state",
@@ -34,18 +32,15 @@ PROVIDER_FIELDS = [
 QUIET = ("odoo.sql_db", "odoo.service.model", "odoo.addons.payment.models.payment_transaction")
 
 
-@tagged("post_install", "-at_install")
-class TestStripeConcurrency(BaseCase):
+class StripeRaceCase(PbdRealCursorMixin, BaseCase):
+    """Committed Stripe payments, raced on real connections (no tests of its own)."""
+
     stripe_api = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        # As Odoo's HttpCase does: the HTTP server's threads must be able to
-        # open the registry while the test runs.
-        cls.classPatch(Registry, "_lock", DummyRLock())
-        cls.created = {"account.move": [], "payment.transaction": [], "res.partner": []}
+        cls._pbd_real_cursor_setup("payment.transaction")
         cls.stripe_intents = ft.StripeIntents()
         cls.stripe_api = ft.FakeHttpSession().add(ft.STRIPE_PAYMENT_INTENT, cls.stripe_intents)
         with cls._env() as env:
@@ -67,7 +62,6 @@ class TestStripeConcurrency(BaseCase):
                     "journal_id": journal.id,
                 }
             )
-        cls.addClassCleanup(cls._remove_what_was_created)
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
@@ -76,43 +70,19 @@ class TestStripeConcurrency(BaseCase):
         return super()._request_handler(s, r, **kw)
 
     @classmethod
-    @contextmanager
-    def _env(cls):
-        """An environment on a connection of its own, committed at the end."""
-        with cls.registry.cursor() as cr:
-            yield api.Environment(cr, SUPERUSER_ID, {})
-
-    @classmethod
-    def _remove_what_was_created(cls):
-        with cls._env() as env:
-            transactions = env["payment.transaction"].browse(cls.created["payment.transaction"]).exists()
-            payments = transactions.payment_id
-            payments.action_draft()
-            payments.unlink()
-            transactions.unlink()
-            invoices = env["account.move"].browse(cls.created["account.move"]).exists()
-            invoices.button_draft()
-            invoices.with_context(force_delete=True).unlink()
-            env["res.partner"].browse(cls.created["res.partner"]).exists().unlink()
-            env["payment.provider"].browse(cls.provider_id).write(cls.saved_provider)
+    def _pbd_clean_up(cls, env):
+        transactions = env["payment.transaction"].browse(cls.created["payment.transaction"]).exists()
+        payments = transactions.payment_id
+        payments.action_draft()
+        payments.unlink()
+        transactions.unlink()
+        env["payment.provider"].browse(cls.provider_id).write(cls.saved_provider)
 
     def _paying_client(self, name):
         """A committed invoice with a locked deliverable and a Stripe payment still pending."""
         with self._env() as env:
             partner = env["res.partner"].create({"name": name, "email": "race@client.example.com"})
-            invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_line_ids": [
-                        Command.create({"name": "Study", "quantity": 1, "price_unit": 900.0, "tax_ids": []})
-                    ],
-                }
-            )
-            env["account.move.deliverable"].create(
-                {"move_id": invoice.id, "name": "Report", "file": b64(make_pdf(1)), "file_name": "report.pdf"}
-            )
-            invoice.action_post()
+            invoice = self._pbd_committed_invoice(env, partner)
             tx = env["payment.transaction"].create(
                 {
                     "provider_id": self.provider_id,
@@ -135,8 +105,6 @@ class TestStripeConcurrency(BaseCase):
                     tx.id,
                 )
             )
-            self.created["res.partner"].append(partner.id)
-            self.created["account.move"].append(invoice.id)
             self.created["payment.transaction"].append(tx.id)
             self.stripe_intents.set(
                 tx.provider_reference,
@@ -147,14 +115,14 @@ class TestStripeConcurrency(BaseCase):
             )
             return tx.id, tx.reference, tx.provider_reference, round(tx.amount * 100)
 
-    def _post_webhook(self, event):
+    def _post_webhook(self, event, timeout=60):
         body, header = ft.stripe_signed_event(event, STRIPE_WEBHOOK_SECRET)
         port = odoo.service.server.server.httpd.server_port
         return requests.post(
             f"http://127.0.0.1:{port}/payment/stripe/webhook",
             data=body,
             headers={"Content-Type": "application/json", "Stripe-Signature": header},
-            timeout=60,
+            timeout=timeout,
         )
 
     def _succeeded_event(self, event_id, reference, intent_id, amount):
@@ -196,7 +164,9 @@ class TestStripeConcurrency(BaseCase):
                 ),
             }
 
-    # ------------------------------------------------------------------
+
+@tagged("post_install", "-at_install")
+class TestStripeConcurrency(StripeRaceCase):
     @mute_logger(*QUIET)
     def test_webhook_and_job_at_the_same_moment_release_once(self):
         tx_id, reference, intent_id, amount = self._paying_client("Race: webhook and job")
