@@ -20,8 +20,11 @@
 """
 
 import argparse
+import ast
 import base64
 import os
+import pathlib
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -35,7 +38,9 @@ OLD_TWILIO = {
     "sender": "+33 6 12 34 56 00",
 }
 PREVIOUS_VERSION = "18.0.1.0.0"
-VERSION = "18.0.1.1.0"
+# The version an upgrade must reach: the manifest's.
+MANIFEST = pathlib.Path(__file__).resolve().parent.parent / "payment_before_document" / "__manifest__.py"
+VERSION = ast.literal_eval(MANIFEST.read_text())["version"]
 
 
 def check(condition, message):
@@ -274,7 +279,19 @@ def phase_after_upgrade(odoo, args):
         check(bool(invoice), f"an unpaid invoice made before the install exists ({invoice.name})")
         pay_and_check_email(env, invoice)
         check_views(env)
+        check_jobs_call_existing_methods(env, args.module)
         cr.rollback()
+
+
+def check_jobs_call_existing_methods(env, module):
+    """The module's jobs keep their code on upgrade (noupdate): each still calls a method its model has."""
+    crons = env["ir.cron"].with_context(active_test=False).search([])
+    crons = crons.filtered(lambda cron: cron.get_external_id()[cron.id].startswith(f"{module}."))
+    check(bool(crons), f"the module's jobs are found ({len(crons)})")
+    for cron in crons:
+        called = re.findall(r"model\.(\w+)\(", cron.code or "")
+        missing = [name for name in called if not hasattr(env[cron.model_id.model], name)]
+        check(called and not missing, f"job {cron.name!r} calls methods its model has (missing: {missing})")
 
 
 def main():

@@ -20,6 +20,7 @@ import gevent
 from locust import HttpUser, User, between, events, task
 from locust.clients import HttpSession
 import stripe
+from stripe_objects import payment_intent  # this folder is on sys.path (Locust puts it there)
 
 MANIFEST = json.load(open(os.environ["PBD_LOAD_MANIFEST"], encoding="utf-8"))  # noqa: SIM115
 SERVERS = os.environ["PBD_LOAD_SERVERS"].split(",")
@@ -231,22 +232,6 @@ def _signed(event):
     return body, header
 
 
-def _intent(tx, status):
-    return {
-        "id": tx["intent_id"],
-        "object": "payment_intent",
-        "status": status,
-        "amount": tx["amount"],
-        "amount_received": tx["amount"] if status == "succeeded" else 0,
-        "currency": tx["currency"],
-        "description": tx["reference"],
-        "customer": "cus_load",
-        "metadata": {},
-        "last_payment_error": None,
-        "payment_method": "pm_load",
-    }
-
-
 def _event(event_id, event_type, intent, created):
     return {
         "id": event_id,
@@ -309,13 +294,15 @@ class StripeWebhooks(User):
         gevent.sleep(random.uniform(1, 20))
         now = int(time.time())
         self._deliver(
-            _event(f"evt_load_{tx['tx_id']}_ok", "payment_intent.succeeded", _intent(tx, "succeeded"), now)
+            _event(
+                f"evt_load_{tx['tx_id']}_ok", "payment_intent.succeeded", payment_intent(tx, "succeeded"), now
+            )
         )
         if number % 4 == 0:
             older = _event(
                 f"evt_load_{tx['tx_id']}_processing",
                 "payment_intent.processing",
-                _intent(tx, "processing"),
+                payment_intent(tx, "processing"),
                 now - 60,
             )
             self._deliver(older)

@@ -10,11 +10,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
 import threading
 
+from .stripe_objects import payment_intent
+
 
 class StripeStandIn:
     def __init__(self, transactions):
         self.lock = threading.Lock()
-        self.intents = {tx["intent_id"]: self._intent(tx, "processing") for tx in transactions}
+        self.intents = {
+            tx["intent_id"]: payment_intent(tx, "processing", expanded_method=True) for tx in transactions
+        }
         self.calls = 0
         stand_in = self
 
@@ -60,27 +64,6 @@ class StripeStandIn:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @staticmethod
-    def _intent(tx, status):
-        return {
-            "id": tx["intent_id"],
-            "object": "payment_intent",
-            "status": status,
-            "amount": tx["amount"],
-            "amount_received": 0,
-            "currency": tx["currency"],
-            "description": tx["reference"],
-            "customer": "cus_load",
-            "metadata": {},
-            "last_payment_error": None,
-            "payment_method": {
-                "id": "pm_load",
-                "object": "payment_method",
-                "type": "card",
-                "card": {"brand": "visa", "last4": "4242"},
-            },
-        }
 
     def start(self):
         self.thread.start()

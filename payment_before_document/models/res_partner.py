@@ -136,7 +136,7 @@ class ResPartner(models.Model):
         return not partner.pbd_trusted_until or on_date <= partner.pbd_trusted_until
 
     @api.model
-    def _cron_end_trust_periods(self):
+    def _cron_pbd_end_trust_periods(self):
         """Put clients whose transition period is over back to payment before access."""
         today = fields.Date.context_today(self)
         expired = self.search(

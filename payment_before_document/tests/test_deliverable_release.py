@@ -135,7 +135,7 @@ class TestDeliverableRelease(PbdTestCommon):
         invoice = self._pbd_invoice()
         self.assertFalse(invoice.pbd_access_exempted)
         self.assertEqual(invoice.pbd_deliverable_ids.state, "locked")
-        ended = self.env["res.partner"].with_context(tz="UTC")._cron_end_trust_periods()
+        ended = self.env["res.partner"].with_context(tz="UTC")._cron_pbd_end_trust_periods()
         self.assertIn(self.client_company, ended)
         self.assertEqual(self.client_company.pbd_access_policy, "pay_first")
 

@@ -34,3 +34,16 @@ def migrate(cr, version):
                 new,
             )
         )
+    # The job's code is kept by an upgrade (noupdate): it follows the method's new name.
+    cr.execute(
+        SQL(
+            "UPDATE ir_act_server AS action SET code = replace(action.code, %s, %s)"
+            " FROM ir_cron AS cron JOIN ir_model_data AS data"
+            " ON data.model = 'ir.cron' AND data.res_id = cron.id AND data.module = %s AND data.name = %s"
+            " WHERE action.id = cron.ir_actions_server_id",
+            "._cron_end_trust_periods(",
+            "._cron_pbd_end_trust_periods(",
+            MODULE,
+            "ir_cron_end_trust_periods",
+        )
+    )
