@@ -288,6 +288,8 @@ def check_jobs_call_existing_methods(env, module):
     crons = env["ir.cron"].with_context(active_test=False).search([])
     crons = crons.filtered(lambda cron: cron.get_external_id()[cron.id].startswith(f"{module}."))
     check(bool(crons), f"the module's jobs are found ({len(crons)})")
+    names = crons.mapped("name")
+    check(len(set(names)) == len(names), f"each job once, none left behind by a renamed XML id ({names})")
     for cron in crons:
         called = re.findall(r"model\.(\w+)\(", cron.code or "")
         missing = [name for name in called if not hasattr(env[cron.model_id.model], name)]
