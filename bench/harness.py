@@ -117,6 +117,48 @@ def module_fingerprint():
     return digest.hexdigest()[:16]
 
 
+def pending_stripe_payments(env, provider, invoices, reference, intent_id):
+    """A card payment of each invoice still pending at Stripe, created 30 minutes ago.
+
+    Old enough for the reconciliation job to ask Stripe about it. ``reference``
+    and ``intent_id`` give, from the invoice, the transaction's reference and
+    its PaymentIntent id. Used by the bench's scenarios and by the load's set-up.
+    """
+    from datetime import timedelta  # noqa: PLC0415
+
+    from odoo import fields  # noqa: PLC0415
+    from odoo.tools import SQL  # noqa: PLC0415
+
+    card = env.ref("payment.payment_method_card")
+    transactions = env["payment.transaction"].create(
+        [
+            {
+                "provider_id": provider.id,
+                "payment_method_id": card.id,
+                "amount": invoice.amount_total,
+                "currency_id": invoice.currency_id.id,
+                "partner_id": invoice.partner_id.id,
+                "reference": reference(invoice),
+                "operation": "online_direct",
+                "invoice_ids": [(6, 0, invoice.ids)],
+                "provider_reference": intent_id(invoice),
+                "state": "pending",
+            }
+            for invoice in invoices
+        ]
+    )
+    env.flush_all()
+    env.cr.execute(
+        SQL(
+            "UPDATE payment_transaction SET create_date = %s WHERE id IN %s",
+            fields.Datetime.now() - timedelta(minutes=30),
+            tuple(transactions.ids),
+        )
+    )
+    env.invalidate_all()
+    return transactions
+
+
 class Odoo:
     """The Odoo library, configured for the bench database."""
 

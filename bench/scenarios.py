@@ -68,7 +68,7 @@ def _invoices(env, partner, count, deliverables_each, ref_prefix, pay=False):
         ]
     )
     pdf = base64.b64encode(_small_pdf())
-    env["account.move.deliverable"].create(
+    env["pbd.deliverable"].create(
         [
             {"move_id": invoice.id, "name": f"Document {n}", "file": pdf, "file_name": f"doc{n}.pdf"}
             for invoice in invoices
@@ -127,12 +127,12 @@ def download_large(lib):
     with lib.env_cursor() as env:
         # A client of its own: portal_documents counts bench_one's documents.
         user = _portal_user(env, "bench_large", "Bench Large")
-        deliverable = env["account.move.deliverable"].search(
+        deliverable = env["pbd.deliverable"].search(
             [("name", "=", "Large deliverable"), ("partner_id", "=", user.partner_id.id)], limit=1
         )
         if not deliverable:
             invoice = _invoices(env, user.partner_id, 1, 0, "BENCH-LARGE-")
-            deliverable = env["account.move.deliverable"].create(
+            deliverable = env["pbd.deliverable"].create(
                 {
                     "move_id": invoice.id,
                     "name": "Large deliverable",
@@ -146,7 +146,7 @@ def download_large(lib):
         assert deliverable.state == "released", deliverable.state
         attachment = env["ir.attachment"].search(
             [
-                ("res_model", "=", "account.move.deliverable"),
+                ("res_model", "=", "pbd.deliverable"),
                 ("res_id", "=", deliverable.id),
                 ("res_field", "=", "file"),
             ]
@@ -215,7 +215,7 @@ def _fresh_invoices(env, partner, count, deliverables_each):
             for _ in range(count)
         ]
     )
-    env["account.move.deliverable"].create(
+    env["pbd.deliverable"].create(
         [
             {"move_id": invoice.id, "name": f"Doc {n}", "file": pdf, "file_name": f"d{n}.pdf"}
             for invoice in invoices
@@ -466,7 +466,7 @@ def _stripe_invoices(env, count):
                     for n in range(start, min(start + 250, count))
                 ]
             )
-            env["account.move.deliverable"].create(
+            env["pbd.deliverable"].create(
                 [{"move_id": move.id, "name": "Report", "file": pdf, "file_name": "r.pdf"} for move in chunk]
             )
             chunk.action_post()
@@ -477,10 +477,6 @@ def _stripe_invoices(env, count):
 
 def _stripe_pending(env, invoices):
     """A Stripe card payment still pending for each invoice, created 30 minutes ago."""
-    from datetime import timedelta  # noqa: PLC0415
-
-    from odoo import fields  # noqa: PLC0415
-    from odoo.tools import SQL  # noqa: PLC0415
 
     provider = env.ref("payment.payment_provider_stripe")
     if provider.state == "disabled":
@@ -496,35 +492,14 @@ def _stripe_pending(env, invoices):
                 "journal_id": journal.id,
             }
         )
-    card = env.ref("payment.payment_method_card")
     stamp = os.urandom(4).hex()
-    transactions = env["payment.transaction"].create(
-        [
-            {
-                "provider_id": provider.id,
-                "payment_method_id": card.id,
-                "amount": invoice.amount_total,
-                "currency_id": invoice.currency_id.id,
-                "partner_id": invoice.partner_id.id,
-                "reference": f"{invoice.ref}-{stamp}",
-                "operation": "online_direct",
-                "invoice_ids": [(6, 0, invoice.ids)],
-                "provider_reference": f"pi_bench_{invoice.id}_{stamp}",
-                "state": "pending",
-            }
-            for invoice in invoices
-        ]
+    return harness.pending_stripe_payments(
+        env,
+        provider,
+        invoices,
+        reference=lambda invoice: f"{invoice.ref}-{stamp}",
+        intent_id=lambda invoice: f"pi_bench_{invoice.id}_{stamp}",
     )
-    env.flush_all()
-    env.cr.execute(
-        SQL(
-            "UPDATE payment_transaction SET create_date = %s WHERE id IN %s",
-            fields.Datetime.now() - timedelta(minutes=30),
-            tuple(transactions.ids),
-        )
-    )
-    env.invalidate_all()
-    return transactions
 
 
 def _stripe_intent(tx, status):

@@ -16,8 +16,7 @@ Before each install we mark such modules uninstallable, which ``-i`` would
 undo by refreshing the module list first.
 """
 
-import argparse
-import sys
+import odoo_script
 
 
 def mark_unavailable_modules(env):
@@ -73,24 +72,16 @@ def load_chart(odoo, dbname, demo):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--odoo", required=True)
-    parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--db", required=True)
+    parser = odoo_script.parser()
     parser.add_argument("--country", default="FR")
     parser.add_argument("--lang", default="fr_FR")
     parser.add_argument("--demo", action="store_true")
     parser.add_argument("--install", action="append", default=[])
     parser.add_argument("--only-install", action="store_true", help="the database exists already")
     args = parser.parse_args()
-    sys.path.insert(0, args.odoo)
-    import odoo  # noqa: PLC0415
+    odoo = odoo_script.load(args)
     from odoo.service import db  # noqa: PLC0415
 
-    odoo.tools.config.parse_config(
-        ["--addons-path", args.addons_path, "--data-dir", args.data_dir, "--log-level", "warn"]
-    )
     if not args.only_install:
         db.exp_create_database(args.db, args.demo, args.lang, "admin", "admin", args.country)
         print(f"created {args.db} (country {args.country}, lang {args.lang}, demo {args.demo})")

@@ -8,11 +8,11 @@ in the background once Odoo answers at URL, on a database it has just created.
 Nothing is emailed (sending method "Download").
 """
 
-import argparse
-import sys
 import time
 import urllib.error
 import urllib.request
+
+import odoo_script
 
 
 def wait_for(url, timeout=300):
@@ -27,21 +27,12 @@ def wait_for(url, timeout=300):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--odoo", required=True)
-    parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--db", required=True)
+    parser = odoo_script.parser()
     parser.add_argument("--url", required=True)
     args = parser.parse_args()
     if not wait_for(args.url):
         raise SystemExit(f"Odoo did not answer at {args.url}: the demo invoices keep no PDF")
-    sys.path.insert(0, args.odoo)
-    import odoo  # noqa: PLC0415
-
-    odoo.tools.config.parse_config(
-        ["--addons-path", args.addons_path, "--data-dir", args.data_dir, "--log-level", "warn"]
-    )
+    odoo = odoo_script.load(args)
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "fr_FR"})

@@ -7,9 +7,13 @@ readable lines; empty when money and evidence held).
         --manifest M --counters C
 """
 
-import argparse
 import json
+import pathlib
 import sys
+
+# The scripts' shared options (tools/odoo_script.py).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tools"))
+import odoo_script
 
 
 def check(env, manifest, counters):
@@ -79,7 +83,7 @@ def check(env, manifest, counters):
             released_ok += 1
 
     # Download log rows = successful downloads; never a locked file.
-    Download = env["account.move.deliverable.download"].sudo()
+    Download = env["pbd.deliverable.download"].sudo()
     rows = Download.search_count([("create_date", ">=", started), ("partner_id", "in", partner_ids)])
     ok, cut = counters.get("downloads_ok", 0), counters.get("downloads_cut", 0)
     if not ok <= rows <= ok + cut:
@@ -130,17 +134,11 @@ def check(env, manifest, counters):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    for name in ("--odoo", "--addons-path", "--data-dir", "--db", "--manifest", "--counters"):
+    parser = odoo_script.parser()
+    for name in ("--manifest", "--counters"):
         parser.add_argument(name, required=True)
     args = parser.parse_args()
-    sys.path.insert(0, args.odoo)
-    import odoo  # noqa: PLC0415
-
-    odoo.tools.config.parse_config(
-        ["--addons-path", args.addons_path, "--data-dir", args.data_dir, "-d", args.db, "--log-level", "warn"]
-    )
-    odoo.service.server.load_server_wide_modules()
+    odoo = odoo_script.load(args, server_wide_modules=True)
     with open(args.manifest, encoding="utf-8") as handle:
         manifest = json.load(handle)
     with open(args.counters, encoding="utf-8") as handle:

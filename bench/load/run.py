@@ -373,7 +373,7 @@ class Run:
                 "SELECT (SELECT count(*) FROM payment_transaction"
                 "        WHERE state = 'done' AND NOT is_post_processed"
                 "        AND (create_date >= %s OR id = ANY(%s)))"
-                " + (SELECT count(*) FROM account_move_deliverable d JOIN account_move m ON m.id = d.move_id"
+                " + (SELECT count(*) FROM pbd_deliverable d JOIN account_move m ON m.id = d.move_id"
                 "    WHERE d.state != 'locked' AND d.release_notified IS NOT TRUE"
                 "    AND d.release_notice_failed IS NOT TRUE"
                 "    AND m.state = 'posted' AND m.partner_id = ANY(%s))",

@@ -8,15 +8,21 @@ still pending with what Stripe will say about them.
     python -m bench.load.setup_db --odoo SRC --addons-path P --data-dir D --db pbd_load --out manifest.json
 """
 
-import argparse
 import base64
 from datetime import timedelta
 import hashlib
 import io
 import json
+import pathlib
 import random
 import sys
 import time
+
+# The scripts' shared options (tools/odoo_script.py).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tools"))
+import odoo_script
+
+from bench import harness
 
 CLIENTS = 50
 STRIPE_TRANSACTIONS = 200
@@ -94,7 +100,7 @@ def _invoices(env, specs, content):
             for partner, ref, amount, due in specs
         ]
     )
-    env["account.move.deliverable"].create(
+    env["pbd.deliverable"].create(
         [
             {
                 "move_id": move.id,
@@ -215,34 +221,20 @@ def prepare(env, run_seconds):
 
     # Stripe: a card payment still pending for each invoice; Stripe's answers
     # (processing until the runner makes it succeed) are the stand-in's.
-    card = env.ref("payment.payment_method_card")
-    transactions = env["payment.transaction"].create(
-        [
-            {
-                "provider_id": stripe.id,
-                "payment_method_id": card.id,
-                "amount": move.amount_total,
-                "currency_id": move.currency_id.id,
-                "partner_id": move.partner_id.id,
-                "reference": f"{move.name}-S",
-                "operation": "online_direct",
-                "invoice_ids": [(6, 0, move.ids)],
-                "provider_reference": f"pi_load_{move.id}",
-                "state": "pending",
-            }
-            for move in stripe_moves
-        ]
+    transactions = harness.pending_stripe_payments(
+        env,
+        stripe,
+        stripe_moves,
+        reference=lambda move: f"{move.name}-S",
+        intent_id=lambda move: f"pi_load_{move.id}",
     )
-    env.flush_all()
-    # Created 30 minutes ago, so the reconciliation job asks Stripe about them:
-    # all due together early in the run, while their webhooks are arriving
-    # (the job and the webhooks then race for the same payments).
+    # All due together early in the run, while their webhooks are arriving
+    # (the reconciliation job and the webhooks then race for the same payments).
     now = fields.Datetime.now()
     for tx in transactions:
         env.cr.execute(
             SQL(
-                "UPDATE payment_transaction SET create_date = %s, pbd_stripe_next_check = %s WHERE id = %s",
-                now - timedelta(minutes=30),
+                "UPDATE payment_transaction SET pbd_stripe_next_check = %s WHERE id = %s",
                 now + timedelta(seconds=rng.uniform(45, 75)),
                 tx.id,
             )
@@ -294,21 +286,11 @@ def prepare(env, run_seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--odoo", required=True)
-    parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--db", required=True)
+    parser = odoo_script.parser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--run-seconds", type=int, default=180)
     args = parser.parse_args()
-    sys.path.insert(0, args.odoo)
-    import odoo  # noqa: PLC0415
-
-    odoo.tools.config.parse_config(
-        ["--addons-path", args.addons_path, "--data-dir", args.data_dir, "-d", args.db, "--log-level", "warn"]
-    )
-    odoo.service.server.load_server_wide_modules()
+    odoo = odoo_script.load(args, server_wide_modules=True)
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})

@@ -5,7 +5,7 @@ from odoo.addons.web.controllers.binary import Binary
 
 # The binary fields whose download is logged: (model, field) -> file kind.
 LOGGED_FIELDS = {
-    ("account.move.deliverable", "file"): "original",
+    ("pbd.deliverable", "file"): "original",
     ("pbd.signature.request", "signed_file"): "signed",
 }
 
@@ -81,9 +81,7 @@ class DeliverableBinary(Binary):
             and request.httprequest.method != "HEAD"
         ):
             record_sudo = request.env[model].sudo().browse(int(id))
-            deliverable_sudo = (
-                record_sudo if model == "account.move.deliverable" else record_sudo.deliverable_id
-            )
+            deliverable_sudo = record_sudo if model == "pbd.deliverable" else record_sudo.deliverable_id
             httprequest = request.httprequest
             deliverable_sudo._log_download(
                 request.env.user, httprequest.remote_addr, httprequest.user_agent.string, file_kind=file_kind

@@ -9,7 +9,7 @@ from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 DOCUMENTS_PER_PAGE = 20
-DELIVERABLE = "account.move.deliverable"
+DELIVERABLE = "pbd.deliverable"
 
 # What a page fetches for itself (Sec-Fetch-Dest): never the client's download.
 SUBRESOURCE_DESTINATIONS = {
@@ -45,9 +45,9 @@ class DeliverablePortal(PortalAccount):
         An invoice (``account.move``): the caller can read it (portal rules) or
         holds its access token. A deliverable: the same, for its invoice, which
         must also show its documents on the portal
-        (:meth:`account.move.deliverable._pbd_is_on_portal`). Whether the file
+        (:meth:`pbd.deliverable._pbd_is_on_portal`). Whether the file
         may be *downloaded* is the deliverable's to say
-        (:meth:`account.move.deliverable._pbd_is_file_locked`).
+        (:meth:`pbd.deliverable._pbd_is_file_locked`).
 
         Every refusal is the same redirect to ``/my`` (missing record, someone
         else's, wrong token): the answer says nothing of what exists.
@@ -79,7 +79,7 @@ class DeliverablePortal(PortalAccount):
         values = super()._prepare_home_portal_values(counters)
         if "pbd_document_count" in counters:
             values["pbd_document_count"] = (
-                request.env["account.move.deliverable"].sudo().search_count(self._pbd_documents_domain())
+                request.env["pbd.deliverable"].sudo().search_count(self._pbd_documents_domain())
                 if request.env["account.move"].has_access("read")
                 else 0
             )
@@ -93,9 +93,9 @@ class DeliverablePortal(PortalAccount):
             values["pbd_early_discount"] = invoice._pbd_early_discount(fields.Date.context_today(invoice))
             if values.get("landing_route"):
                 # After paying, the client lands on the documents, not on the top of the invoice.
-                values["landing_route"] = request.env[
-                    "account.move.deliverable"
-                ]._get_invoice_documents_landing_path(invoice)
+                values["landing_route"] = request.env["pbd.deliverable"]._get_invoice_documents_landing_path(
+                    invoice
+                )
         return values
 
     @http.route(
@@ -129,7 +129,7 @@ class DeliverablePortal(PortalAccount):
     # ------------------------------------------------------------------
     @http.route(["/my/documents", "/my/documents/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_documents(self, page=1, sortby=None, filterby=None, **kw):
-        deliverable_sudo = request.env["account.move.deliverable"].sudo()
+        deliverable_sudo = request.env["pbd.deliverable"].sudo()
         searchbar_sortings = {
             "date": {"label": request.env._("Newest"), "order": "create_date desc, id desc"},
             "name": {"label": request.env._("Title"), "order": "name asc, id asc"},

@@ -11,7 +11,7 @@ SIGN_STEP_ROUTE = {"type": "http", "auth": "public", "website": True, "methods":
 class SignaturePortal(DeliverablePortal):
     """Signing a deliverable with a code received by SMS. Thin: who signs, when,
     and which signed file the client may get are decided by
-    ``account.move.deliverable`` (``_pbd_signer``, ``_pbd_signature_problem``,
+    ``pbd.deliverable`` (``_pbd_signer``, ``_pbd_signature_problem``,
     ``_pbd_signature_file_field``); the code itself by ``pbd.signature.request``."""
 
     def _pbd_sign_page(self, deliverable_sudo, access_token, message="", error="", sign_request=None):

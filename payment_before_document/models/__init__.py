@@ -1,5 +1,5 @@
-from . import account_move_deliverable
-from . import account_move_deliverable_download
+from . import pbd_deliverable
+from . import pbd_deliverable_download
 from . import account_move
 from . import account_move_send
 from . import ir_attachment

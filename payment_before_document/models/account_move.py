@@ -20,7 +20,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     pbd_deliverable_ids = fields.One2many(
-        "account.move.deliverable",
+        "pbd.deliverable",
         "move_id",
         string="Deliverables",
         copy=False,
@@ -224,7 +224,7 @@ class AccountMove(models.Model):
             uploads = move.pbd_upload_ids
             if not uploads:
                 continue
-            self.env["account.move.deliverable"].create(
+            self.env["pbd.deliverable"].create(
                 [
                     {
                         "move_id": move.id,
@@ -381,7 +381,7 @@ class AccountMove(models.Model):
     def action_view_pbd_deliverables(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "payment_before_document.account_move_deliverable_action"
+            "payment_before_document.pbd_deliverable_action"
         )
         action["domain"] = [("move_id", "=", self.id)]
         action["context"] = {"default_move_id": self.id}
@@ -391,7 +391,7 @@ class AccountMove(models.Model):
         """Deliverables shown on the portal for this invoice (sudo, posted only)."""
         self.ensure_one()
         if self.state != "posted":
-            return self.env["account.move.deliverable"]
+            return self.env["pbd.deliverable"]
         return self.sudo().pbd_deliverable_ids
 
     def _get_invoice_portal_extra_values(self, custom_amount=None):

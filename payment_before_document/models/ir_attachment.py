@@ -4,7 +4,7 @@ from odoo.http import request
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-DELIVERABLE_MODEL = "account.move.deliverable"
+DELIVERABLE_MODEL = "pbd.deliverable"
 SIGNATURE_MODEL = "pbd.signature.request"
 
 # The files the module serves through its own routes only: a deliverable's
@@ -42,7 +42,7 @@ class IrAttachment(models.Model):
             "ir_attachment_pbd_checksum_idx",
             self._table,
             ["checksum"],
-            where="res_model IN ('account.move.deliverable', 'pbd.signature.request')",
+            where="res_model IN ('pbd.deliverable', 'pbd.signature.request')",
         )
         return res
 
@@ -103,7 +103,7 @@ class IrAttachment(models.Model):
         email: Odoo stores it once (same content, same checksum) and mints a
         token for it. Until the deliverable is released, such a copy is as
         locked as the original (which is its own copy): see
-        :meth:`account.move.deliverable._pbd_locked_checksums`.
+        :meth:`pbd.deliverable._pbd_locked_checksums`.
         """
         locked = self.env[DELIVERABLE_MODEL]._pbd_locked_checksums(self.sudo().mapped("checksum"))
         return self.filtered(lambda attachment: attachment.sudo().checksum in locked)

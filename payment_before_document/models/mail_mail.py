@@ -19,7 +19,7 @@ class MailMail(models.Model):
             return emails
         checksum = self.env["ir.attachment"]._compute_checksum
         # The file or its signed copy: both hold the whole document.
-        locked = self.env["account.move.deliverable"]._pbd_locked_checksums(
+        locked = self.env["pbd.deliverable"]._pbd_locked_checksums(
             {checksum(raw) for _name, raw, _mime in attachments}
         )
         if not locked:

@@ -142,7 +142,7 @@ class PbdFollowupStatement(models.AbstractModel):
         )
         moves._pbd_ensure_access_tokens()
         deliverables = (
-            self.env["account.move.deliverable"]
+            self.env["pbd.deliverable"]
             .sudo()
             .search([("move_id", "in", moves.ids), ("state", "=", "locked")])
         )

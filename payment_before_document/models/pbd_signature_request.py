@@ -35,7 +35,7 @@ class PbdSignatureRequest(models.Model):
 
     active = fields.Boolean(default=True, readonly=True)
     deliverable_id = fields.Many2one(
-        "account.move.deliverable", required=True, readonly=True, index=True, ondelete="restrict"
+        "pbd.deliverable", required=True, readonly=True, index=True, ondelete="restrict"
     )
     move_id = fields.Many2one(related="deliverable_id.move_id", store=True)
     company_id = fields.Many2one(related="deliverable_id.company_id", store=True)
@@ -113,7 +113,7 @@ class PbdSignatureRequest(models.Model):
             # one gets a serialization failure, and Odoo's retry finds the request made).
             self.env.cr.execute(
                 SQL(
-                    "UPDATE account_move_deliverable SET write_date = now() at time zone 'UTC' WHERE id = %s",
+                    "UPDATE pbd_deliverable SET write_date = now() at time zone 'UTC' WHERE id = %s",
                     deliverable.id,
                 )
             )
@@ -385,7 +385,7 @@ class PbdSignatureRequest(models.Model):
         # Two signers of one document at the same moment: the deliverable's row decides.
         self.env.cr.execute(
             SQL(
-                "UPDATE account_move_deliverable SET write_date = now() at time zone 'UTC' WHERE id = %s",
+                "UPDATE pbd_deliverable SET write_date = now() at time zone 'UTC' WHERE id = %s",
                 request.deliverable_id.id,
             )
         )

@@ -104,7 +104,7 @@ class PbdTestMixin:
         """A customer invoice (without taxes) and its deliverables.
 
         ``deliverables`` is a list of dicts of values for
-        ``account.move.deliverable``; ``file`` may be given as raw bytes.
+        ``pbd.deliverable``; ``file`` may be given as raw bytes.
         """
         invoice = cls.env["account.move"].create(
             {
@@ -123,7 +123,7 @@ class PbdTestMixin:
             values = dict(values)
             raw = values.pop("file", cls.pdf_bytes)
             values.setdefault("file_name", "report.pdf")
-            cls.env["account.move.deliverable"].create(dict(values, move_id=invoice.id, file=b64(raw)))
+            cls.env["pbd.deliverable"].create(dict(values, move_id=invoice.id, file=b64(raw)))
         if post:
             invoice.action_post()
         return invoice
@@ -318,7 +318,7 @@ class PbdMainCompanyMixin:
         super().setUpClass()
         assert cls.company == cls.env.ref("base.main_company"), "the tests run on the main company"
         cls.env["res.lang"]._activate_lang("fr_FR")
-        cls.env["account.move.deliverable"].search(
+        cls.env["pbd.deliverable"].search(
             [("state", "!=", "locked"), ("release_notified", "=", False)]
         ).release_notified = True
 
@@ -386,7 +386,7 @@ class PbdRealCursorMixin:
                 ],
             }
         )
-        env["account.move.deliverable"].create(
+        env["pbd.deliverable"].create(
             {
                 "move_id": invoice.id,
                 "name": "Report",

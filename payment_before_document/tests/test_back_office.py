@@ -26,9 +26,7 @@ class TestDemoData(TransactionCase):
         return record
 
     def test_deliverables_are_distinct_french_files(self):
-        deliverables = self.env["account.move.deliverable"].browse(
-            [self._ref(name).id for name in DEMO_DELIVERABLES]
-        )
+        deliverables = self.env["pbd.deliverable"].browse([self._ref(name).id for name in DEMO_DELIVERABLES])
         contents = {
             hashlib.sha256(d.with_context(bin_size=False).file).hexdigest() for d in deliverables.sudo()
         }

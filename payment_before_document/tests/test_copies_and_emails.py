@@ -75,7 +75,7 @@ class TestLockedFilesNeverEmailed(PbdTestCommon, MockEmail):
         invoice = self._pbd_invoice()
         self._pbd_pay(invoice)
         with self.mock_mail_gateway():
-            self.env["account.move.deliverable"]._cron_notify_released()
+            self.env["pbd.deliverable"]._cron_notify_released()
             self.env["mail.mail"].sudo().search(
                 [("model", "=", "account.move"), ("res_id", "=", invoice.id)]
             ).send()

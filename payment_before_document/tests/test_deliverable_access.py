@@ -27,7 +27,7 @@ class TestDeliverableAccess(PbdHttpTestCommon):
         cls.invoice_paid._portal_ensure_token()
         cls.file_attachments = cls.env["ir.attachment"].search(
             [
-                ("res_model", "=", "account.move.deliverable"),
+                ("res_model", "=", "pbd.deliverable"),
                 ("res_id", "in", (cls.locked + cls.released).ids),
                 ("res_field", "in", ("file", "preview")),
             ]
@@ -123,10 +123,10 @@ class TestDeliverableAccess(PbdHttpTestCommon):
             f"/web/content/{attachment.id}",
             f"/web/content/{attachment.id}?download=true",
             f"/web/content/ir.attachment/{attachment.id}/datas",
-            f"/web/content/account.move.deliverable/{deliverable_id}/file",
-            f"/web/content/account.move.deliverable/{deliverable_id}/preview",
+            f"/web/content/pbd.deliverable/{deliverable_id}/file",
+            f"/web/content/pbd.deliverable/{deliverable_id}/preview",
             f"/web/image/{attachment.id}",
-            f"/web/image/account.move.deliverable/{deliverable_id}/file",
+            f"/web/image/pbd.deliverable/{deliverable_id}/file",
         ]
 
     @mute_logger("odoo.http", "odoo.addons.base.models.ir_attachment", "odoo.addons.base.models.ir_rule")
@@ -171,12 +171,12 @@ class TestDeliverableAccess(PbdHttpTestCommon):
             (
                 "ir.attachment",
                 "search_read",
-                [[("res_model", "=", "account.move.deliverable")]],
+                [[("res_model", "=", "pbd.deliverable")]],
                 {"fields": ["datas"]},
             ),
             ("ir.attachment", "read", [self.file_attachments.ids], {"fields": ["datas", "raw"]}),
-            ("account.move.deliverable", "search_read", [[]], {"fields": ["file", "preview"]}),
-            ("account.move.deliverable", "read", [self.locked.ids], {"fields": ["file"]}),
+            ("pbd.deliverable", "search_read", [[]], {"fields": ["file", "preview"]}),
+            ("pbd.deliverable", "read", [self.locked.ids], {"fields": ["file"]}),
             ("account.move", "read", [self.invoice_locked.ids], {"fields": ["pbd_deliverable_ids"]}),
         ]
         for model, method, args, kwargs in attempts:

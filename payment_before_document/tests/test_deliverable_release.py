@@ -39,7 +39,7 @@ class TestDeliverableRelease(PbdTestCommon):
         self.assertEqual(invoice.pbd_locked_count, 1)
 
     def _notify(self):
-        return self.env["account.move.deliverable"]._cron_notify_released()
+        return self.env["pbd.deliverable"]._cron_notify_released()
 
     def test_full_payment_releases_and_notifies_once(self):
         invoice = self._pbd_invoice(deliverables=[{"name": "Report"}, {"name": "Plans"}])
@@ -179,21 +179,21 @@ class TestDeliverableRelease(PbdTestCommon):
     def test_empty_file_is_refused_with_a_clear_message(self):
         invoice = self._pbd_invoice(deliverables=[])
         with self.assertRaisesRegex(ValidationError, "empty"):
-            self.env["account.move.deliverable"].create(
+            self.env["pbd.deliverable"].create(
                 {"move_id": invoice.id, "name": "Nothing", "file": b"", "file_name": "empty.pdf"}
             )
 
     def test_deliverables_only_on_customer_invoices(self):
         bill = self.init_invoice("in_invoice", amounts=[100.0])
         with self.assertRaises(ValidationError):
-            self.env["account.move.deliverable"].create(
+            self.env["pbd.deliverable"].create(
                 {"move_id": bill.id, "name": "x", "file": b64(b"x"), "file_name": "x.txt"}
             )
 
     def test_share_must_be_a_percentage(self):
         invoice = self._pbd_invoice(deliverables=[])
         with self.assertRaises(ValidationError):
-            self.env["account.move.deliverable"].create(
+            self.env["pbd.deliverable"].create(
                 {
                     "move_id": invoice.id,
                     "name": "x",

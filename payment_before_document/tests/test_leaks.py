@@ -216,7 +216,7 @@ class TestChannelLeaks(LeakMixin, PbdHttpTestCommon):
             .sudo()
             .search(
                 [
-                    ("res_model", "=", "account.move.deliverable"),
+                    ("res_model", "=", "pbd.deliverable"),
                     ("res_id", "=", cls.deliverable.id),
                     ("res_field", "=", "file"),
                 ]
@@ -329,7 +329,7 @@ class TestChannelLeaks(LeakMixin, PbdHttpTestCommon):
                     records.write(vals)
         self.assertEqual(
             (attachment.res_model, attachment.res_id, attachment.res_field),
-            ("account.move.deliverable", self.deliverable.id, "file"),
+            ("pbd.deliverable", self.deliverable.id, "file"),
         )
         # The same write, as the client over JSON-RPC.
         self.authenticate("pbd_client", "pbd_client")
@@ -359,7 +359,7 @@ class TestChannelLeaks(LeakMixin, PbdHttpTestCommon):
                 }
                 for name, url in (
                     ("by id", f"/web/content/{self.file_attachment.id}?download=true"),
-                    ("by field", f"/web/content/account.move.deliverable/{self.deliverable.id}/file"),
+                    ("by field", f"/web/content/pbd.deliverable/{self.deliverable.id}/file"),
                     ("portal", self.deliverable._get_download_url()),
                 )
             ]
@@ -524,7 +524,7 @@ class TestDeliverableChatter(PbdHttpTestCommon):
             data={
                 "csrf_token": http.Request.csrf_token(self),
                 "thread_id": deliverable.id,
-                "thread_model": "account.move.deliverable",
+                "thread_model": "pbd.deliverable",
                 "is_pending": "true",
             },
             files={"ufile": ("markup.png", PNG, "image/png")},
@@ -535,7 +535,7 @@ class TestDeliverableChatter(PbdHttpTestCommon):
         self.make_jsonrpc_request(
             "/mail/message/post",
             {
-                "thread_model": "account.move.deliverable",
+                "thread_model": "pbd.deliverable",
                 "thread_id": deliverable.id,
                 "post_data": {
                     "body": f'<p>See the marked-up page <img src="{pasted}"></p>',
@@ -549,7 +549,7 @@ class TestDeliverableChatter(PbdHttpTestCommon):
         self.assertTrue(message, "the message is posted")
         attachments = message.attachment_ids.sudo()
         self.assertEqual(len(attachments), 2)
-        self.assertEqual(set(attachments.mapped("res_model")), {"account.move.deliverable"})
+        self.assertEqual(set(attachments.mapped("res_model")), {"pbd.deliverable"})
         self.assertEqual(set(attachments.mapped("res_id")), {deliverable.id})
         self.assertFalse(any(attachments.mapped("res_field")))
         image = attachments.filtered(lambda a: a.id != uploaded_id)
@@ -582,7 +582,7 @@ class TestDownloadLog(LeakMixin, PbdHttpTestCommon):
         self.assertEqual(self.released.state, "released")
 
     def _downloads(self):
-        return self.env["account.move.deliverable.download"].search([], order="id")
+        return self.env["pbd.deliverable.download"].search([], order="id")
 
     def test_head_request_is_not_a_download(self):
         self.authenticate("pbd_client", "pbd_client")
@@ -699,7 +699,7 @@ class TestDownloadLog(LeakMixin, PbdHttpTestCommon):
             response = self.url_open(
                 "/web/content",
                 data={
-                    "model": "account.move.deliverable",
+                    "model": "pbd.deliverable",
                     "id": deliverable.id,
                     "field": "file",
                     "filename_field": "file_name",
@@ -708,7 +708,7 @@ class TestDownloadLog(LeakMixin, PbdHttpTestCommon):
                 },
             )
             self.assertEqual(response.content, self.pdf_bytes)
-            response = self._get(f"/web/content/account.move.deliverable/{deliverable.id}/file?download=true")
+            response = self._get(f"/web/content/pbd.deliverable/{deliverable.id}/file?download=true")
             self.assertEqual(response.content, self.pdf_bytes)
         log = self._downloads()
         self.assertEqual(len(log), 2, "each staff download is logged")
@@ -718,13 +718,13 @@ class TestDownloadLog(LeakMixin, PbdHttpTestCommon):
         self.assertEqual(set(log.mapped("file_kind")), {"original"})
         # Neither the preview, nor pictures, nor a HEAD request are downloads.
         for url in (
-            f"/web/content/account.move.deliverable/{deliverable.id}/preview",
-            f"/web/image/account.move.deliverable/{deliverable.id}/file",
-            f"/web/image/account.move.deliverable/{deliverable.id}/preview",
+            f"/web/content/pbd.deliverable/{deliverable.id}/preview",
+            f"/web/image/pbd.deliverable/{deliverable.id}/file",
+            f"/web/image/pbd.deliverable/{deliverable.id}/preview",
         ):
             with self.subTest(url=url):
                 self.assertEqual(self._get(url).status_code, 200)
-        self.url_open(f"/web/content/account.move.deliverable/{deliverable.id}/file", head=True)
+        self.url_open(f"/web/content/pbd.deliverable/{deliverable.id}/file", head=True)
         self.assertEqual(len(self._downloads()), 2)
         # The portal route used by a member of staff is marked too; the client's is not.
         self._get(self.released._get_download_url())

@@ -213,7 +213,7 @@ class TestPdfPreviewDeliverable(PreviewAssertions, PbdTestCommon):
         writer.write(old)
         deliverable.preview = base64.b64encode(old.getvalue())
         self.assertTrue(find_secrets(base64.b64decode(deliverable.preview)), "the old preview leaked")
-        self.env["account.move.deliverable"].search([("is_pdf", "=", True)])._pbd_refresh_previews()
+        self.env["pbd.deliverable"].search([("is_pdf", "=", True)])._pbd_refresh_previews()
         self.assertPreviewLeaksNothing(base64.b64decode(deliverable.preview), pages=1)
 
 

@@ -132,7 +132,7 @@ class TestProductionFaults(StripeRaceCase):
                     ],
                 }
             )
-            document = env["account.move.deliverable"].create(
+            document = env["pbd.deliverable"].create(
                 {
                     "move_id": invoice.id,
                     "name": "Report",
@@ -151,18 +151,18 @@ class TestProductionFaults(StripeRaceCase):
         with self.registry.cursor() as cr_job:
             # As the job runs in production: emails sent after the commit.
             env_job = api.Environment(cr_job, SUPERUSER_ID, {"mail_notify_force_send": False})
-            env_job["account.move.deliverable"].search_count([])  # the job's snapshot starts
+            env_job["pbd.deliverable"].search_count([])  # the job's snapshot starts
             with self._env() as env:  # meanwhile, on another server
                 env["account.move"].browse(invoice_id).ref = "Paid on the other server"
-            env_job["account.move.deliverable"]._cron_notify_released()
+            env_job["pbd.deliverable"]._cron_notify_released()
             cr_job.commit()
         with self._env() as env:
-            document = env["account.move.deliverable"].browse(document_id)
+            document = env["pbd.deliverable"].browse(document_id)
             self.assertFalse(document.release_notice_failed, "a busy invoice is no email problem")
             self.assertFalse(document.release_notified, "nothing was sent yet")
-            env["account.move.deliverable"]._cron_notify_released()  # the job's next run
+            env["pbd.deliverable"]._cron_notify_released()  # the job's next run
         with self._env() as env:
-            document = env["account.move.deliverable"].browse(document_id)
+            document = env["pbd.deliverable"].browse(document_id)
             self.assertTrue(document.release_notified)
             emails = env["mail.message"].search_count(
                 [

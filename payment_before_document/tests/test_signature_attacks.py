@@ -173,7 +173,7 @@ class TestSignatureAttacks(PbdTwilioMixin, PbdMainCompanyMixin, PbdHttpTestCommo
             self.client_company.mobile = OTHER
             for deliverable, self.token in to_first:  # refused (3 a quarter), but now on file: OTHER
                 self._post("code", deliverable, signer_name="C")
-            first = self.env["account.move.deliverable"].union(*[deliverable for deliverable, _t in to_first])
+            first = self.env["pbd.deliverable"].union(*[deliverable for deliverable, _t in to_first])
             self.assertEqual(set(first.signature_request_ids.sudo().mapped("phone_e164")), {OTHER})
             self.client_company.mobile = ON_FILE
             sent_to_on_file = sum(1 for call in session.calls if call.form["To"] == ON_FILE)

@@ -151,7 +151,7 @@ class TestSignatureConcurrency(PbdRealCursorMixin, PbdTwilioMixin, BaseCase):
                 {"name": "Second signer", "mobile": "+33 6 22 33 44 55", "country_id": env.ref("base.fr").id}
             )
             self.created["res.partner"].append(second_signer.id)
-            deliverable = env["account.move.deliverable"].browse(deliverable_id)
+            deliverable = env["pbd.deliverable"].browse(deliverable_id)
             second = env["pbd.signature.request"]._get_or_create(deliverable, second_signer)
             self.created["request"].append(second.id)
             codes = {}

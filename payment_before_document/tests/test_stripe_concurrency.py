@@ -207,9 +207,9 @@ class TestStripeConcurrency(StripeRaceCase):
         self.assertEqual(outcome["log"], [("job", "updated"), ("webhook", "processed")])
         self.assertEqual(outcome["confirmed_messages"], 1, "confirmed once")
         with self._env() as env:
-            sent = env["account.move.deliverable"]._cron_notify_released()
+            sent = env["pbd.deliverable"]._cron_notify_released()
             self.assertIn(tx_id, sent.move_id.transaction_ids.ids, "the client is told once...")
-            self.assertFalse(env["account.move.deliverable"]._cron_notify_released(), "...and only once")
+            self.assertFalse(env["pbd.deliverable"]._cron_notify_released(), "...and only once")
 
     @mute_logger(*QUIET)
     def test_the_same_event_delivered_twice_at_once_is_applied_once(self):

@@ -103,6 +103,6 @@ def migrate(cr, version):
     env["res.company"].with_context(active_test=False).search([])._pbd_init_company_settings()
     # Previews made before 18.0.1.1.0 copied the first pages with all they
     # referenced, other pages included: they become pictures.
-    env["account.move.deliverable"].with_context(active_test=False).search(
+    env["pbd.deliverable"].with_context(active_test=False).search(
         [("is_pdf", "=", True)]
     )._pbd_refresh_previews()

@@ -17,10 +17,10 @@ _logger = logging.getLogger(__name__)
 
 # The states in which the client may download the file: any other is locked.
 RELEASED_STATES = ("released", "exempted")
-DOWNLOADS_ACTION = "payment_before_document.account_move_deliverable_download_action"
+DOWNLOADS_ACTION = "payment_before_document.pbd_deliverable_download_action"
 
 
-class AccountMoveDeliverable(models.Model):
+class PbdDeliverable(models.Model):
     """A document the firm delivers with a customer invoice.
 
     Its file is kept in a binary field restricted to internal users: the
@@ -28,7 +28,7 @@ class AccountMoveDeliverable(models.Model):
     checks ``state`` on every request (see ``controllers/portal.py``).
     """
 
-    _name = "account.move.deliverable"
+    _name = "pbd.deliverable"
     _description = "Invoice Deliverable"
     _inherit = ["mail.thread"]
     _order = "move_id, sequence, id"
@@ -154,7 +154,7 @@ class AccountMoveDeliverable(models.Model):
         compute="_compute_signature_state",
     )
     download_ids = fields.One2many(
-        "account.move.deliverable.download", "deliverable_id", string="Downloads", readonly=True
+        "pbd.deliverable.download", "deliverable_id", string="Downloads", readonly=True
     )
     download_count = fields.Integer(compute="_compute_download_count")
 
@@ -299,7 +299,7 @@ class AccountMoveDeliverable(models.Model):
 
     def _compute_download_count(self):
         counts = dict(
-            self.env["account.move.deliverable.download"]._read_group(
+            self.env["pbd.deliverable.download"]._read_group(
                 [("deliverable_id", "in", self.ids)], ["deliverable_id"], ["__count"]
             )
         )
@@ -645,7 +645,7 @@ class AccountMoveDeliverable(models.Model):
         """
         self.ensure_one()
         return (
-            self.env["account.move.deliverable.download"]
+            self.env["pbd.deliverable.download"]
             .sudo()
             .create(
                 {

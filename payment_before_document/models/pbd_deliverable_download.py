@@ -1,16 +1,16 @@
 from odoo import fields, models
 
 
-class AccountMoveDeliverableDownload(models.Model):
+class PbdDeliverableDownload(models.Model):
     """One row per download of a deliverable: who, when, from where, which file."""
 
-    _name = "account.move.deliverable.download"
+    _name = "pbd.deliverable.download"
     _description = "Deliverable Download"
     _order = "create_date desc, id desc"
     _log_access = True
 
     deliverable_id = fields.Many2one(
-        "account.move.deliverable", required=True, ondelete="cascade", index=True, readonly=True
+        "pbd.deliverable", required=True, ondelete="cascade", index=True, readonly=True
     )
     move_id = fields.Many2one(related="deliverable_id.move_id", store=True, string="Invoice")
     company_id = fields.Many2one(related="deliverable_id.company_id", store=True)
