@@ -295,17 +295,13 @@ class PbdFollowupRun(models.Model):
         ]
         if not with_email:
             return vals
-        try:
-            mails = template.with_context(pbd_followup_values=values).send_mail_batch(
-                [a.partner.id for a in with_email]
-            )
-        except Exception as exc:
-            _logger.exception("Follow-up email rendering failed for level %s", level.id)
-            return vals + [
-                self._history_vals(level, a, values, "email", "error", str(exc)[:250]) for a in with_email
-            ]
-        mail_by_partner = {mail.res_id: mail for mail in mails}
+        mail_by_partner, errors = self._make_emails(level, template, with_email, values)
         for action in with_email:
+            if action.partner.id in errors:
+                vals.append(
+                    self._history_vals(level, action, values, "email", "error", errors[action.partner.id])
+                )
+                continue
             mail = mail_by_partner.get(action.partner.id)
             contact = values[action.partner.id]["contact"]
             if mail and mail.recipient_ids != contact:
@@ -327,6 +323,34 @@ class PbdFollowupRun(models.Model):
                 )
             )
         return vals
+
+    def _make_emails(self, level, template, actions, values):
+        """Queue the emails of ``actions``: ``({partner id: mail}, {partner id: error})``.
+
+        Made together; when that fails (a template the firm edited, one
+        contact's data, such as a language the database lacks), client by
+        client, so that one client's problem stops its own email only.
+        """
+        partner_ids = [action.partner.id for action in actions]
+        try:
+            with self.env.cr.savepoint():
+                mails = template.with_context(pbd_followup_values=values).send_mail_batch(partner_ids)
+            return {mail.res_id: mail for mail in mails}, {}
+        except CONCURRENCY_ERRORS:
+            raise  # the batch is tried again by _execute_batch_apart
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if len(actions) == 1:
+                # Told to the firm in the client's history; the trace is for whoever fixes it.
+                _logger.warning(
+                    "Follow-up email of level %s to client %s failed", level.id, partner_ids[0], exc_info=True
+                )
+                return {}, {partner_ids[0]: str(exc)[:250]}
+        mails, errors = {}, {}
+        for action in actions:
+            action_mails, action_errors = self._make_emails(level, template, [action], values)
+            mails.update(action_mails)
+            errors.update(action_errors)
+        return mails, errors
 
     def _invoice_attachments(self, partner_values):
         """The PDFs of the invoices (never a deliverable), rendered on demand."""

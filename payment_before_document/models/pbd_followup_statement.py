@@ -163,10 +163,12 @@ class PbdFollowupStatement(models.AbstractModel):
             apply_penalties = bool(company.pbd_apply_penalties and professional)
             lang = partner.lang or self.env.lang
             if lang not in by_lang:
-                env_lang = self.with_context(lang=lang).env
-                date_long = babel_dates.format_date(on_date, format="long", locale=babel_locale_parse(lang))
+                # A language deactivated since the client was given it: the firm's, else English.
+                code = get_lang(self.env, lang).code
+                env_lang = self.with_context(lang=code).env
+                date_long = babel_dates.format_date(on_date, format="long", locale=babel_locale_parse(code))
                 by_lang[lang] = {
-                    "formats": Formats(env_lang, lang, currency),
+                    "formats": Formats(env_lang, code, currency),
                     "rate_display": formatLang(env_lang, float(rate), digits=2),
                     "env": env_lang,
                     "qweb": env_lang["ir.qweb"],

@@ -267,8 +267,32 @@ class ResPartner(models.Model):
         return [("commercial_partner_id", positive, list(ids))]
 
     def _pbd_followup_responsible(self):
+        """Who signs this client's letters and is given its follow-up tasks.
+
+        Its follow-up responsible, else its salesperson, else who runs the
+        follow-up. The daily job runs as OdooBot, who is nobody: a letter it
+        sends is signed, and its tasks are given, by the company's first
+        billing administrator.
+        """
         self.ensure_one()
-        return self.pbd_followup_responsible_id or self.user_id or self.env.user
+        user = self.pbd_followup_responsible_id or self.user_id or self.env.user
+        if user._is_superuser():
+            administrator = (
+                self.env["res.users"]
+                .sudo()
+                .search(
+                    [
+                        ("share", "=", False),
+                        ("id", "!=", user.id),
+                        ("groups_id", "in", self.env.ref("account.group_account_manager").ids),
+                        ("company_ids", "in", self.env.company.ids),
+                    ],
+                    order="id",
+                    limit=1,
+                )
+            )
+            user = administrator.with_env(self.env) or user
+        return user
 
     def _pbd_followup_values(self):
         """This client's follow-up statement (see ``pbd.followup.statement``).

@@ -12,6 +12,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
 from odoo.tools.misc import file_path
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -356,6 +357,70 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         self.assertIn(self.client_company.name, activity.attachment_ids.name)
         email = self._history(channel="email").mail_id.body_html
         self.assertIn("registered post", email)
+
+    def test_a_letter_of_the_daily_job_is_signed_and_posted_by_a_person_of_the_firm(self):
+        """The job runs as OdooBot: a client with no follow-up responsible nor salesperson
+        gets a formal notice signed by the firm's billing administrator, who is asked to
+        post it. OdooBot signs nothing and is given no task."""
+        late = self._invoice("2026-10-01", amount=1000.0)
+        self._reached(late, "firm", "2026-11-10")
+        self.levels["formal_notice"].sudo().auto_execute = True
+        self.client_company.write({"pbd_followup_responsible_id": False, "user_id": False})
+        bot = self.env.ref("base.user_root")
+        with self._on("2026-11-30"):
+            self.Run.with_user(bot).with_company(self.company)._cron_run()
+        html = self._history(channel="letter").letter_id.raw.decode()
+        signatory = html.split("o_pbd_signatory")[1]
+        activity = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.client_company.id),
+                ("summary", "=", "Post the registered letter"),
+            ]
+        )
+        person = activity.user_id
+        self.assertEqual(len(activity), 1)
+        self.assertNotEqual(person, bot)
+        self.assertFalse(person.share)
+        self.assertTrue(person.has_group("account.group_account_manager"), "a billing administrator")
+        self.assertIn(self.company, person.company_ids)
+        self.assertNotIn(bot.name, signatory)
+        self.assertIn(person.name, signatory)
+        # Positive control: the client's follow-up responsible, when set, signs and posts.
+        julie = self.env["res.users"].create(
+            {
+                "name": "Julie Moreau",
+                "login": "pbd_julie",
+                "company_id": self.company.id,
+                "company_ids": [(6, 0, self.company.ids)],
+                "groups_id": [(6, 0, self.env.ref("account.group_account_invoice").ids)],
+            }
+        )
+        self.client_company.pbd_followup_responsible_id = julie
+        self.assertEqual(self.client_company.with_user(bot)._pbd_followup_responsible(), julie)
+
+    def test_a_client_in_a_language_the_database_lacks_stops_its_own_email_only(self):
+        """Imported contacts may carry a language the database does not have (forms refuse
+        it, imports and data files do not). Odoo cannot write an email in it: that client's
+        history says why, and the other clients of the same level still get theirs (the run
+        used to fail for the whole company, or the level's whole batch)."""
+        late = self._invoice("2026-10-20")
+        other_late = self._invoice("2026-10-20", partner=self.other_partner)
+        self.assertFalse(self.env["res.lang"]._lang_get("nl_NL"))
+        self.env.cr.execute(
+            SQL("UPDATE res_partner SET lang = 'nl_NL' WHERE id = %s", self.client_company.id)
+        )
+        self.client_company.invalidate_recordset(["lang"])
+        self._send("2026-11-12", self.client_company | self.other_partner)
+        other = self._history(self.other_partner, channel="email")
+        self.assertEqual(other.state, "queued")
+        self.assertEqual(other.mail_id.state, "outgoing")
+        self.assertIn(other_late.name, other.mail_id.body_html)
+        failed = self._history(channel="email")
+        self.assertEqual(failed.state, "error")
+        self.assertIn("nl_NL", failed.error)
+        self.assertFalse(failed.mail_id)
+        self.assertEqual(failed.move_ids, late)
 
     def test_french_letter_writes_the_date_out(self):
         self.env["res.lang"]._activate_lang("fr_FR")
