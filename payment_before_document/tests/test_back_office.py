@@ -2,6 +2,7 @@
 
 import hashlib
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 MODULE = "payment_before_document"
@@ -57,9 +58,27 @@ class TestDemoData(TransactionCase):
         user = self._ref("pbd_demo_user_martin")
         company = self._ref("pbd_demo_partner_martin")
         self.assertEqual(user.partner_id.commercial_partner_id, company)
-        invoice = self._ref("pbd_demo_invoice_martin")
+        invoices = self._ref("pbd_demo_invoice_martin") | self._ref("pbd_demo_invoice_martin_overdue")
         visible = self.env["account.move"].with_user(user).search([("move_type", "=", "out_invoice")])
-        self.assertEqual(visible, invoice, "client2 sees its company's invoice and no other")
+        self.assertEqual(visible, invoices, "client2 sees its company's invoices and no other")
+
+    def test_the_follow_up_has_work_to_review(self):
+        """`make demo` shows the follow-up at work: Lefèvre, reminded twice already, is due
+        a formal notice; Martin Conseil, 45 days late and never reminded, its first reminder."""
+        lefevre = self._ref("pbd_demo_partner_lefevre")
+        martin = self._ref("pbd_demo_partner_martin")
+        company = self.env.ref("base.main_company")
+        today = fields.Date.context_today(lefevre)
+        actions = {
+            action.partner: action.level
+            for action in self.env["pbd.followup.run"].with_company(company)._compute_actions(company, today)
+        }
+        self.assertEqual(actions.get(lefevre), self.env.ref(f"{MODULE}.pbd_followup_level_formal_notice"))
+        self.assertEqual(actions.get(martin), self.env.ref(f"{MODULE}.pbd_followup_level_friendly"))
+        history = self.env["pbd.followup.history"].search([("partner_id", "=", lefevre.id)], order="date")
+        self.assertEqual(history.level_id.mapped("name"), ["Friendly reminder", "Firm reminder"])
+        self.assertEqual(history.move_ids, self._ref("pbd_demo_invoice_overdue"))
+        self.assertIn(lefevre, self.env["res.partner"].search([("pbd_followup_status", "=", "action")]))
 
     def test_french_firm_only_on_the_french_demo(self):
         """`make demo` loads the French chart: the firm gets its French identity, VAT and
