@@ -250,7 +250,9 @@ class PbdFollowupRun(models.Model):
         for action in actions:
             for move_id, level in action.applied.items():
                 by_level[level.id].append(move_id)
-        moves = self.env["account.move"]._pbd_bookkeeping_env()
+        # The level and its date are not tracked: no tracking values to prepare (of every
+        # tracked field of thousands of invoices) for a write that changes none of them.
+        moves = self.env["account.move"]._pbd_bookkeeping_env().with_context(mail_notrack=True)
         for level_id, move_ids in by_level.items():
             moves.browse(move_ids).write({"pbd_followup_level_id": level_id, "pbd_followup_date": self.date})
 
