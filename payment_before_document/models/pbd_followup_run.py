@@ -297,7 +297,12 @@ class PbdFollowupRun(models.Model):
         ]
         if not with_email:
             return vals
-        mail_by_partner, errors = self._make_emails(level, template, with_email, values)
+        template = template.with_context(pbd_followup_values=values)
+        mail_by_partner, errors = self._make_apart(
+            level,
+            [action.partner.id for action in with_email],
+            lambda partner_ids: {mail.res_id: mail for mail in template.send_mail_batch(partner_ids)},
+        )
         for action in with_email:
             if action.partner.id in errors:
                 vals.append(
@@ -326,33 +331,33 @@ class PbdFollowupRun(models.Model):
             )
         return vals
 
-    def _make_emails(self, level, template, actions, values):
-        """Queue the emails of ``actions``: ``({partner id: mail}, {partner id: error})``.
+    def _make_apart(self, level, partner_ids, make):
+        """``make(partner_ids)`` (``{partner id: result}``) for all clients, else for each alone.
 
-        Made together; when that fails (a template the firm edited, one
-        contact's data, such as a language the database lacks), client by
-        client, so that one client's problem stops its own email only.
+        Returns ``({partner id: result}, {partner id: error})``. Made together;
+        when that fails (a template the firm edited, one contact's data, such
+        as a language the database lacks), client by client, so that one
+        client's problem stops its own message only and is written in its
+        history.
         """
-        partner_ids = [action.partner.id for action in actions]
         try:
             with self.env.cr.savepoint():
-                mails = template.with_context(pbd_followup_values=values).send_mail_batch(partner_ids)
-            return {mail.res_id: mail for mail in mails}, {}
+                return make(partner_ids), {}
         except CONCURRENCY_ERRORS:
             raise  # the batch is tried again by _execute_batch_apart
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            if len(actions) == 1:
+            if len(partner_ids) == 1:
                 # Told to the firm in the client's history; the trace is for whoever fixes it.
                 _logger.warning(
-                    "Follow-up email of level %s to client %s failed", level.id, partner_ids[0], exc_info=True
+                    "Follow-up of level %s to client %s failed", level.id, partner_ids[0], exc_info=True
                 )
                 return {}, {partner_ids[0]: str(exc)[:250]}
-        mails, errors = {}, {}
-        for action in actions:
-            action_mails, action_errors = self._make_emails(level, template, [action], values)
-            mails.update(action_mails)
-            errors.update(action_errors)
-        return mails, errors
+        results, errors = {}, {}
+        for partner_id in partner_ids:
+            partner_results, partner_errors = self._make_apart(level, [partner_id], make)
+            results.update(partner_results)
+            errors.update(partner_errors)
+        return results, errors
 
     def _invoice_attachments(self, partner_values):
         """The PDFs of the invoices (never a deliverable), rendered on demand."""
@@ -402,9 +407,20 @@ class PbdFollowupRun(models.Model):
             vals.append(self._history_vals(level, action, values, "sms", "error", error))
         if not numbers:
             return vals
-        bodies = template.with_context(pbd_followup_values=values)._render_field(
-            "body", list(numbers), compute_lang=True
+        template = template.with_context(pbd_followup_values=values)
+        bodies, errors = self._make_apart(
+            level,
+            list(numbers),
+            lambda partner_ids: template._render_field("body", partner_ids, compute_lang=True),
         )
+        for action in actions:
+            if action.partner.id in errors:
+                vals.append(
+                    self._history_vals(level, action, values, "sms", "error", errors[action.partner.id])
+                )
+                del numbers[action.partner.id]
+        if not numbers:
+            return vals
         sms_records = (
             self.env["sms.sms"]
             .sudo()

@@ -422,6 +422,30 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         self.assertFalse(failed.mail_id)
         self.assertEqual(failed.move_ids, late)
 
+    def test_a_client_in_a_language_the_database_lacks_stops_its_own_sms_only(self):
+        """The same for SMS (the firm reminder): a client's SMS that cannot be written fails
+        in its own history; the other client of the level gets its SMS (the run used to fail
+        for the whole company)."""
+        late = self._invoice("2026-10-01")
+        other_late = self._invoice("2026-10-01", partner=self.other_partner)
+        self._reached(late, "friendly", "2026-11-01")
+        self._reached(other_late, "friendly", "2026-11-01")
+        self.other_partner.mobile = "+33 6 98 76 54 32"
+        self.env.cr.execute(SQL("UPDATE res_partner SET lang = 'nl_NL' WHERE id = %s", self.client_company.id))
+        self.client_company.invalidate_recordset(["lang"])
+        self._send("2026-11-30", self.client_company | self.other_partner)
+        other = self._history(self.other_partner, channel="sms")
+        self.assertEqual(other.level_id, self.levels["firm"])
+        self.assertEqual(other.state, "queued")
+        self.assertEqual(other.sms_id.number, "+33698765432")
+        self.assertIn("overdue. Pay online:", other.sms_id.body)
+        self.assertIn(other_late._get_pbd_pay_url(), other.sms_id.body)
+        failed = self._history(channel="sms")
+        self.assertEqual(failed.level_id, self.levels["firm"])
+        self.assertEqual(failed.state, "error")
+        self.assertIn("nl_NL", failed.error)
+        self.assertFalse(failed.sms_id)
+
     def test_french_letter_writes_the_date_out(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"].search([("name", "=", "payment_before_document")])._update_translations(
