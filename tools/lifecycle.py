@@ -241,15 +241,19 @@ def phase_install(odoo, args):
         check_views(env, "after uninstall")
 
 
+def check_installed_version(env, module_name, version, message):
+    module = env["ir.module.module"].search([("name", "=", module_name)])
+    check(
+        module.state == "installed" and module.latest_version == version,
+        f"{message} ({module.latest_version})",
+    )
+
+
 def phase_before_upgrade(odoo, args):
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        module = env["ir.module.module"].search([("name", "=", args.module)])
-        check(
-            module.state == "installed" and module.latest_version == PREVIOUS_VERSION,
-            f"the previous version is installed ({module.latest_version})",
-        )
+        check_installed_version(env, args.module, PREVIOUS_VERSION, "the previous version is installed")
         check(
             not env.ref("base.main_company").pbd_release_template_id,
             "with it, the company that existed before names no 'documents available' template",
@@ -265,11 +269,7 @@ def phase_after_upgrade(odoo, args):
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        module = env["ir.module.module"].search([("name", "=", args.module)])
-        check(
-            module.state == "installed" and module.latest_version == VERSION,
-            f"upgraded to {module.latest_version}",
-        )
+        check_installed_version(env, args.module, VERSION, "upgraded to this version")
         sms_twilio = env["ir.module.module"].search([("name", "=", "sms_twilio")])
         check(sms_twilio.state == "installed", "Odoo's sms_twilio, its new dependency, is installed")
         leftover = env["ir.config_parameter"].search_count([("key", "=like", f"{OLD_PARAMS}%")])
