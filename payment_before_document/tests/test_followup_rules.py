@@ -83,6 +83,12 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
             [("partner_id", "=", partner.id)] + [(k, "=", v) for k, v in domain.items()], order="id"
         )
 
+    def _in_a_missing_language(self, partner):
+        """Give ``partner`` a language the database lacks, as an import can (forms cannot)."""
+        self.assertFalse(self.env["res.lang"]._lang_get("nl_NL"))
+        self.env.cr.execute(SQL("UPDATE res_partner SET lang = 'nl_NL' WHERE id = %s", partner.id))
+        partner.invalidate_recordset(["lang"])
+
     @contextmanager
     def _on(self, day):
         with freeze_time(day):
@@ -406,11 +412,7 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         used to fail for the whole company, or the level's whole batch)."""
         late = self._invoice("2026-10-20")
         other_late = self._invoice("2026-10-20", partner=self.other_partner)
-        self.assertFalse(self.env["res.lang"]._lang_get("nl_NL"))
-        self.env.cr.execute(
-            SQL("UPDATE res_partner SET lang = 'nl_NL' WHERE id = %s", self.client_company.id)
-        )
-        self.client_company.invalidate_recordset(["lang"])
+        self._in_a_missing_language(self.client_company)
         self._send("2026-11-12", self.client_company | self.other_partner)
         other = self._history(self.other_partner, channel="email")
         self.assertEqual(other.state, "queued")
@@ -431,8 +433,7 @@ class TestFollowupRules(PbdTestCommon, MockEmail):
         self._reached(late, "friendly", "2026-11-01")
         self._reached(other_late, "friendly", "2026-11-01")
         self.other_partner.mobile = "+33 6 98 76 54 32"
-        self.env.cr.execute(SQL("UPDATE res_partner SET lang = 'nl_NL' WHERE id = %s", self.client_company.id))
-        self.client_company.invalidate_recordset(["lang"])
+        self._in_a_missing_language(self.client_company)
         self._send("2026-11-30", self.client_company | self.other_partner)
         other = self._history(self.other_partner, channel="sms")
         self.assertEqual(other.level_id, self.levels["firm"])
