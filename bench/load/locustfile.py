@@ -20,7 +20,7 @@ import gevent
 from locust import HttpUser, User, between, events, task
 from locust.clients import HttpSession
 import stripe
-from stripe_objects import payment_intent  # this folder is on sys.path (Locust puts it there)
+from stripe_objects import event, payment_intent  # this folder is on sys.path (Locust puts it there)
 
 MANIFEST = json.load(open(os.environ["PBD_LOAD_MANIFEST"], encoding="utf-8"))  # noqa: SIM115
 SERVERS = os.environ["PBD_LOAD_SERVERS"].split(",")
@@ -226,22 +226,10 @@ class PortalClient(HttpUser):
             time.sleep(1)
 
 
-def _signed(event):
-    body = json.dumps(event)
+def _signed(stripe_event):
+    body = json.dumps(stripe_event)
     header = stripe.WebhookSignature.generate_signature_header(body, MANIFEST["webhook_secret"])
     return body, header
-
-
-def _event(event_id, event_type, intent, created):
-    return {
-        "id": event_id,
-        "object": "event",
-        "api_version": "2019-05-16",
-        "created": created,
-        "type": event_type,
-        "data": {"object": intent},
-        "livemode": False,
-    }
 
 
 class StripeWebhooks(User):
@@ -259,8 +247,8 @@ class StripeWebhooks(User):
         random.Random(16).shuffle(self.queue)
         self.pause = WEBHOOK_SECONDS / max(len(self.queue), 1)
 
-    def _deliver(self, event):
-        body, header = _signed(event)
+    def _deliver(self, stripe_event):
+        body, header = _signed(stripe_event)
         headers = {"Content-Type": "application/json", "Stripe-Signature": header}
 
         def post(session):
@@ -294,12 +282,12 @@ class StripeWebhooks(User):
         gevent.sleep(random.uniform(1, 20))
         now = int(time.time())
         self._deliver(
-            _event(
+            event(
                 f"evt_load_{tx['tx_id']}_ok", "payment_intent.succeeded", payment_intent(tx, "succeeded"), now
             )
         )
         if number % 4 == 0:
-            older = _event(
+            older = event(
                 f"evt_load_{tx['tx_id']}_processing",
                 "payment_intent.processing",
                 payment_intent(tx, "processing"),

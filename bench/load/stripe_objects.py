@@ -32,3 +32,16 @@ def payment_intent(tx, status, expanded_method=False):
         "last_payment_error": None,
         "payment_method": method,
     }
+
+
+def event(event_id, event_type, stripe_object, created):
+    """A Stripe event carrying ``stripe_object``, as a webhook delivers it (signed by the sender)."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2019-05-16",
+        "created": created,
+        "type": event_type,
+        "data": {"object": stripe_object},
+        "livemode": False,
+    }
